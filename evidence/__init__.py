@@ -1,0 +1,3 @@
+"""Pharmacovigilance evidence-review database."""
+
+__version__ = "0.1.0"

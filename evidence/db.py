@@ -1,0 +1,51 @@
+"""Engines and sessions: made once per database URL, with SQLite brought up to par.
+
+SQLite gets WAL (readers do not block the writer), enforced foreign keys and a
+busy timeout on every connection, and the pysqlite workaround that lets
+SQLAlchemy, not the driver, decide when a transaction begins (needed for
+SAVEPOINT and for transactional DDL in migrations).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """An engine for ``database_url``; ``postgresql://`` URLs use the psycopg 3 driver."""
+    url = make_url(database_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _prepare_sqlite(engine)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: interfaces render what a service returned after
+    # the transaction has been committed.
+    return sessionmaker(bind=engine, expire_on_commit=False)

@@ -1,0 +1,45 @@
+"""The typed ORM of the evidence store; the schema itself is owned by ``migrations/``."""
+
+from evidence.models.appraisals import Appraisal, AppraisalCount, Case
+from evidence.models.audit import AuditEvent
+from evidence.models.base import Base
+from evidence.models.citations import (
+    AbstractSection,
+    Citation,
+    CitationAuthor,
+    CitationPublicationType,
+    MeshHeading,
+    MeshQualifier,
+)
+from evidence.models.decisions import Decision
+from evidence.models.dossiers import Dossier, DossierAbbreviation, Pico, RiskFactor
+from evidence.models.searches import SearchHit, SearchRun, SearchStrategy
+from evidence.models.spc import SpcStatement, SpcStatementProduct
+from evidence.models.substances import Condition, Product, Substance
+
+__all__ = [
+    "AbstractSection",
+    "Appraisal",
+    "AppraisalCount",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "Citation",
+    "CitationAuthor",
+    "CitationPublicationType",
+    "Condition",
+    "Decision",
+    "Dossier",
+    "DossierAbbreviation",
+    "MeshHeading",
+    "MeshQualifier",
+    "Pico",
+    "Product",
+    "RiskFactor",
+    "SearchHit",
+    "SearchRun",
+    "SearchStrategy",
+    "SpcStatement",
+    "SpcStatementProduct",
+    "Substance",
+]

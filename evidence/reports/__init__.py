@@ -1,0 +1,1 @@
+"""Renderings of stored dossiers for people: text now, documents later."""

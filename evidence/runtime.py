@@ -1,0 +1,46 @@
+"""What an interface needs to run use cases: settings, an engine, one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence.config import Settings
+from evidence.db import make_engine, make_session_factory
+from evidence.schema_migrations import require_current_schema
+from evidence.services.audit import Actor
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    client: str = "cli"
+    _engine: Engine | None = field(default=None, repr=False)
+    _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.settings.actor, self.client)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One use case: commit when the block ends, roll back if it raises."""
+        if self._sessions is None:
+            require_current_schema(self.engine, self.settings.database_url)
+            self._sessions = make_session_factory(self.engine)
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
