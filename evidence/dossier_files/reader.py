@@ -89,7 +89,7 @@ def _schema_problems(document: Any, lines: dict[JsonPath, int]) -> list[str]:
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
         path: JsonPath = tuple(error.absolute_path)
-        line = lines.get(path)
+        line = lines.get(path) if path else None
         where = f" (line {line})" if line else ""
         problems.append(f"{format_path(path)}: {_describe(error)}{where}")
     return problems[:MAX_PROBLEMS]

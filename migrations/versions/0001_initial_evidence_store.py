@@ -1,8 +1,21 @@
-"""initial evidence store
+"""Initial evidence store.
+
+Reviewed by hand. Deliberate choices, so that a later migration can rely on them:
+
+- Constraint names come from the naming convention in ``evidence.models.base``.
+- Every enumeration is a VARCHAR with a named CHECK constraint (no native enum
+  types), so values can be added by replacing one constraint on both databases.
+- Delete rules: parts of a dossier (abbreviations, PICO, risk factors) and of a
+  citation (authors, abstract sections, MeSH, publication types) CASCADE with
+  their owner; evidence and decisions (appraisals, search strategies and runs,
+  decisions, citations that are cited) RESTRICT, so appraised evidence is never
+  removed by a side effect.
+- Timestamps are ``timestamptz`` on PostgreSQL; on SQLite the application stores
+  UTC (``UTCDateTime``).
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:32:40.590314
+Create Date: 2026-11-23
 """
 
 from __future__ import annotations
@@ -37,8 +50,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
         sa.UniqueConstraint("hash", name=op.f("uq_audit_event_hash")),
     )
-    with op.batch_alter_table("audit_event", schema=None) as batch_op:
-        batch_op.create_index("ix_audit_event_entity", ["entity_type", "entity_id"], unique=False)
+    op.create_index(
+        "ix_audit_event_entity", "audit_event", ["entity_type", "entity_id"], unique=False
+    )
 
     op.create_table(
         "citation",
@@ -72,8 +86,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("doi", name=op.f("uq_citation_doi")),
         sa.UniqueConstraint("pmid", name=op.f("uq_citation_pmid")),
     )
-    with op.batch_alter_table("citation", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_citation_year"), ["year"], unique=False)
+    op.create_index(op.f("ix_citation_year"), "citation", ["year"], unique=False)
 
     op.create_table(
         "condition",
@@ -139,10 +152,9 @@ def upgrade() -> None:
             "citation_id", "position", name=op.f("uq_citation_author_citation_id_position")
         ),
     )
-    with op.batch_alter_table("citation_author", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_citation_author_last_name"), ["last_name"], unique=False
-        )
+    op.create_index(
+        op.f("ix_citation_author_last_name"), "citation_author", ["last_name"], unique=False
+    )
 
     op.create_table(
         "citation_publication_type",
@@ -164,10 +176,12 @@ def upgrade() -> None:
             name=op.f("uq_citation_publication_type_citation_id_position"),
         ),
     )
-    with op.batch_alter_table("citation_publication_type", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_citation_publication_type_name"), ["name"], unique=False
-        )
+    op.create_index(
+        op.f("ix_citation_publication_type_name"),
+        "citation_publication_type",
+        ["name"],
+        unique=False,
+    )
 
     op.create_table(
         "dossier",
@@ -213,10 +227,9 @@ def upgrade() -> None:
             "substance_id", "condition_id", name=op.f("uq_dossier_substance_id_condition_id")
         ),
     )
-    with op.batch_alter_table("dossier", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_dossier_condition_id"), ["condition_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_dossier_status"), ["status"], unique=False)
-        batch_op.create_index(batch_op.f("ix_dossier_substance_id"), ["substance_id"], unique=False)
+    op.create_index(op.f("ix_dossier_condition_id"), "dossier", ["condition_id"], unique=False)
+    op.create_index(op.f("ix_dossier_status"), "dossier", ["status"], unique=False)
+    op.create_index(op.f("ix_dossier_substance_id"), "dossier", ["substance_id"], unique=False)
 
     op.create_table(
         "mesh_heading",
@@ -237,10 +250,9 @@ def upgrade() -> None:
             "citation_id", "position", name=op.f("uq_mesh_heading_citation_id_position")
         ),
     )
-    with op.batch_alter_table("mesh_heading", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_mesh_heading_descriptor"), ["descriptor"], unique=False
-        )
+    op.create_index(
+        op.f("ix_mesh_heading_descriptor"), "mesh_heading", ["descriptor"], unique=False
+    )
 
     op.create_table(
         "product",
@@ -257,8 +269,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product")),
         sa.UniqueConstraint("name", name=op.f("uq_product_name")),
     )
-    with op.batch_alter_table("product", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_product_substance_id"), ["substance_id"], unique=False)
+    op.create_index(op.f("ix_product_substance_id"), "product", ["substance_id"], unique=False)
 
     op.create_table(
         "spc_statement",
@@ -344,11 +355,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_spc_statement")),
     )
-    with op.batch_alter_table("spc_statement", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_spc_statement_section"), ["section"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_spc_statement_substance_id"), ["substance_id"], unique=False
-        )
+    op.create_index(op.f("ix_spc_statement_section"), "spc_statement", ["section"], unique=False)
+    op.create_index(
+        op.f("ix_spc_statement_substance_id"), "spc_statement", ["substance_id"], unique=False
+    )
 
     op.create_table(
         "appraisal",
@@ -422,8 +432,7 @@ def upgrade() -> None:
             "dossier_id", "citation_id", name=op.f("uq_appraisal_dossier_id_citation_id")
         ),
     )
-    with op.batch_alter_table("appraisal", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_appraisal_citation_id"), ["citation_id"], unique=False)
+    op.create_index(op.f("ix_appraisal_citation_id"), "appraisal", ["citation_id"], unique=False)
 
     op.create_table(
         "decision",
@@ -471,10 +480,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decision")),
         sa.UniqueConstraint("superseded_by_id", name=op.f("uq_decision_superseded_by_id")),
     )
-    with op.batch_alter_table("decision", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_decision_dossier_id_decided_on", ["dossier_id", "decided_on"], unique=False
-        )
+    op.create_index(
+        "ix_decision_dossier_id_decided_on", "decision", ["dossier_id", "decided_on"], unique=False
+    )
 
     op.create_table(
         "dossier_abbreviation",
@@ -590,10 +598,9 @@ def upgrade() -> None:
             "dossier_id", "name", "version", name=op.f("uq_search_strategy_dossier_id_name_version")
         ),
     )
-    with op.batch_alter_table("search_strategy", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_search_strategy_dossier_id"), ["dossier_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_search_strategy_dossier_id"), "search_strategy", ["dossier_id"], unique=False
+    )
 
     op.create_table(
         "spc_statement_product",
@@ -617,13 +624,18 @@ def upgrade() -> None:
             "statement_id", "product_id", name=op.f("pk_spc_statement_product")
         ),
     )
-    with op.batch_alter_table("spc_statement_product", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_spc_statement_product_product_id"), ["product_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_spc_statement_product_spc_date"), ["spc_date"], unique=False
-        )
+    op.create_index(
+        op.f("ix_spc_statement_product_product_id"),
+        "spc_statement_product",
+        ["product_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_spc_statement_product_spc_date"),
+        "spc_statement_product",
+        ["spc_date"],
+        unique=False,
+    )
 
     op.create_table(
         "appraisal_count",
@@ -811,10 +823,12 @@ def upgrade() -> None:
             "risk_factor_id", "citation_id", name=op.f("pk_risk_factor_source")
         ),
     )
-    with op.batch_alter_table("risk_factor_source", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_risk_factor_source_citation_id"), ["citation_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_risk_factor_source_citation_id"),
+        "risk_factor_source",
+        ["citation_id"],
+        unique=False,
+    )
 
     op.create_table(
         "search_run",
@@ -853,10 +867,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_run")),
     )
-    with op.batch_alter_table("search_run", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_search_run_strategy_id"), ["strategy_id"], unique=False
-        )
+    op.create_index(op.f("ix_search_run_strategy_id"), "search_run", ["strategy_id"], unique=False)
 
     op.create_table(
         "search_hit",
@@ -879,83 +890,35 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", "citation_id", name=op.f("pk_search_hit")),
     )
-    with op.batch_alter_table("search_hit", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_search_hit_citation_id"), ["citation_id"], unique=False
-        )
+    op.create_index(op.f("ix_search_hit_citation_id"), "search_hit", ["citation_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("search_hit", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_search_hit_citation_id"))
-
-    op.drop_table("search_hit")
-    with op.batch_alter_table("search_run", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_search_run_strategy_id"))
-
-    op.drop_table("search_run")
-    with op.batch_alter_table("risk_factor_source", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_risk_factor_source_citation_id"))
-
-    op.drop_table("risk_factor_source")
-    op.drop_table("patient_case")
-    op.drop_table("appraisal_count")
-    with op.batch_alter_table("spc_statement_product", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_spc_statement_product_spc_date"))
-        batch_op.drop_index(batch_op.f("ix_spc_statement_product_product_id"))
-
-    op.drop_table("spc_statement_product")
-    with op.batch_alter_table("search_strategy", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_search_strategy_dossier_id"))
-
-    op.drop_table("search_strategy")
-    op.drop_table("risk_factor")
-    op.drop_table("pico")
-    op.drop_table("mesh_qualifier")
-    op.drop_table("dossier_abbreviation")
-    with op.batch_alter_table("decision", schema=None) as batch_op:
-        batch_op.drop_index("ix_decision_dossier_id_decided_on")
-
-    op.drop_table("decision")
-    with op.batch_alter_table("appraisal", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_appraisal_citation_id"))
-
-    op.drop_table("appraisal")
-    with op.batch_alter_table("spc_statement", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_spc_statement_substance_id"))
-        batch_op.drop_index(batch_op.f("ix_spc_statement_section"))
-
-    op.drop_table("spc_statement")
-    with op.batch_alter_table("product", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_product_substance_id"))
-
-    op.drop_table("product")
-    with op.batch_alter_table("mesh_heading", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_mesh_heading_descriptor"))
-
-    op.drop_table("mesh_heading")
-    with op.batch_alter_table("dossier", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_dossier_substance_id"))
-        batch_op.drop_index(batch_op.f("ix_dossier_status"))
-        batch_op.drop_index(batch_op.f("ix_dossier_condition_id"))
-
-    op.drop_table("dossier")
-    with op.batch_alter_table("citation_publication_type", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_citation_publication_type_name"))
-
-    op.drop_table("citation_publication_type")
-    with op.batch_alter_table("citation_author", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_citation_author_last_name"))
-
-    op.drop_table("citation_author")
-    op.drop_table("abstract_section")
-    op.drop_table("substance")
-    op.drop_table("condition")
-    with op.batch_alter_table("citation", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_citation_year"))
-
-    op.drop_table("citation")
-    with op.batch_alter_table("audit_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_audit_event_entity")
-
-    op.drop_table("audit_event")
+    # Dependents first; dropping a table drops its indexes and constraints.
+    for table in (
+        "search_hit",
+        "search_run",
+        "risk_factor_source",
+        "patient_case",
+        "appraisal_count",
+        "spc_statement_product",
+        "search_strategy",
+        "risk_factor",
+        "pico",
+        "mesh_qualifier",
+        "dossier_abbreviation",
+        "decision",
+        "appraisal",
+        "spc_statement",
+        "product",
+        "mesh_heading",
+        "dossier",
+        "citation_publication_type",
+        "citation_author",
+        "abstract_section",
+        "substance",
+        "condition",
+        "citation",
+        "audit_event",
+    ):
+        op.drop_table(table)
