@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -32,8 +32,21 @@ from evidence.services.reference_data import load_reference_dossiers
 DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
-def _fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
+class CommandError(click.ClickException):
+    """One line ``Error: ...``, then any further problems indented below it."""
+
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        super().show(file)
+        for detail in self.details:
+            click.echo(f"  {detail}", err=True)
+
+
+def _fail(message: str, details: list[str] | None = None) -> NoReturn:
+    raise CommandError(message, details)
 
 
 class EvidenceGroup(click.Group):
@@ -43,9 +56,7 @@ class EvidenceGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InvalidDossierFile as error:
-            for problem in error.problems[1:]:
-                click.echo(f"  {problem}", err=True)
-            _fail(str(error))
+            _fail(str(error), error.problems[1:])
         except EvidenceError as error:
             _fail(str(error))
         except IntegrityError as error:

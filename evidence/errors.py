@@ -33,7 +33,8 @@ class InvalidDossierFile(InvalidInput):
         self.source = source
         self.problems = problems
         first = problems[0] if problems else "invalid"
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        extra = len(problems) - 1
+        more = f" (+{extra} more problem{'s' if extra > 1 else ''})" if extra else ""
         super().__init__(f"{source}: {first}{more}")
 
 

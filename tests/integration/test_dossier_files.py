@@ -152,3 +152,18 @@ def test_missing_file_is_a_clear_error(database_url: str, tmp_path: Path) -> Non
     result = run(database_url, "dossier", "import", str(tmp_path / "nowhere.yaml"))
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {tmp_path / 'nowhere.yaml'}: cannot read the file:")
+
+
+def test_every_problem_is_listed_below_the_error_line(database_url: str, tmp_path: Path) -> None:
+    text = _reference_text(REFERENCE_FILES["7097"])
+    text = text.replace("evidence_score: 1\n", "evidence_score: 5\n")
+    text = text.replace("decided_on: '2019-11-14'", "decided_on: '2019-11-31'")
+    bad = tmp_path / "two-problems.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = run(database_url, "dossier", "import", str(bad))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: {bad}: appraisals[2].evidence_score: 5 is greater than the maximum of 4 "
+        "(line 273) (+1 more problem)",
+        "  decisions[0].decided_on: '2019-11-31' is not a valid date (line 473)",
+    ]
