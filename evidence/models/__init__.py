@@ -8,6 +8,7 @@ from evidence.models.citations import (
     Citation,
     CitationAuthor,
     CitationPublicationType,
+    CommentCorrection,
     MeshHeading,
     MeshQualifier,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Citation",
     "CitationAuthor",
     "CitationPublicationType",
+    "CommentCorrection",
     "Condition",
     "Decision",
     "Dossier",

@@ -15,28 +15,45 @@ class Citation(Base):
     __table_args__ = (
         sa.CheckConstraint("year IS NULL OR (year >= 1500 AND year <= 2200)", name="year_range"),
         sa.CheckConstraint("doi IS NULL OR doi = lower(doi)", name="doi_lowercase"),
+        sa.Index("ix_citation_title_key_year", "title_key", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Several NULLs are allowed by a UNIQUE constraint on both databases, so a
     # citation without a PMID or DOI needs no partial index.
     pmid: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
-    doi: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    doi: Mapped[str | None] = mapped_column(sa.String(500), unique=True)
     pmcid: Mapped[str | None] = mapped_column(sa.String(20))
     title: Mapped[str] = mapped_column(sa.Text)
     vernacular_title: Mapped[str | None] = mapped_column(sa.Text)
-    journal: Mapped[str | None] = mapped_column(sa.String(500))
-    journal_abbrev: Mapped[str | None] = mapped_column(sa.String(200))
+    # Free text as PubMed gives it: unbounded, so one long value never stops a harvest.
+    journal: Mapped[str | None] = mapped_column(sa.Text)
+    journal_abbrev: Mapped[str | None] = mapped_column(sa.Text)
     issn: Mapped[str | None] = mapped_column(sa.String(20))
-    publisher: Mapped[str | None] = mapped_column(sa.String(300))
+    publisher: Mapped[str | None] = mapped_column(sa.Text)
     year: Mapped[int | None] = mapped_column(index=True)
-    pub_date_text: Mapped[str | None] = mapped_column(sa.String(100))
-    volume: Mapped[str | None] = mapped_column(sa.String(50))
-    issue: Mapped[str | None] = mapped_column(sa.String(50))
-    pages: Mapped[str | None] = mapped_column(sa.String(100))
+    pub_date_text: Mapped[str | None] = mapped_column(sa.Text)
+    volume: Mapped[str | None] = mapped_column(sa.Text)
+    issue: Mapped[str | None] = mapped_column(sa.Text)
+    pages: Mapped[str | None] = mapped_column(sa.Text)
+    elocation: Mapped[str | None] = mapped_column(sa.Text)
     language: Mapped[str | None] = mapped_column(sa.String(10))
-    url: Mapped[str | None] = mapped_column(sa.String(1000))
-    # PubMed's AuthorList CompleteYN: the source names only the first author(s) ("et al.").
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    pmid_version: Mapped[int | None]
+    pii: Mapped[str | None] = mapped_column(sa.Text)
+    medline_status: Mapped[str | None] = mapped_column(sa.String(50))
+    is_book: Mapped[bool] = mapped_column(default=False)
+    keywords: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    retracted: Mapped[bool] = mapped_column(default=False, index=True)
+    # Set when PubMed lists the PMID in a DeleteCitation; the row and its appraisals stay.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Normalised title (see services.catalog.normalise_title): the key for matching
+    # sources that have no PMID or DOI.
+    title_key: Mapped[str | None] = mapped_column(sa.String(255))
+    # The record as received (PubMed XML, MEDLINE or RIS text), to parse again later.
+    record_format: Mapped[str | None] = mapped_column(sa.String(20))
+    raw_record: Mapped[str | None] = mapped_column(sa.Text)
+    record_hash: Mapped[str | None] = mapped_column(sa.String(64))
     author_list_complete: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -52,6 +69,11 @@ class Citation(Base):
     )
     publication_types: Mapped[list[CitationPublicationType]] = relationship(
         order_by="CitationPublicationType.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    comments_corrections: Mapped[list[CommentCorrection]] = relationship(
+        order_by="CommentCorrection.position",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
@@ -97,7 +119,7 @@ class CitationAuthor(Base):
     position: Mapped[int]
     last_name: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     fore_name: Mapped[str | None] = mapped_column(sa.String(200))
-    initials: Mapped[str | None] = mapped_column(sa.String(20))
+    initials: Mapped[str | None] = mapped_column(sa.String(50))
     collective_name: Mapped[str | None] = mapped_column(sa.Text)
     affiliation: Mapped[str | None] = mapped_column(sa.Text)
     orcid: Mapped[str | None] = mapped_column(sa.String(50))
@@ -159,3 +181,17 @@ class CitationPublicationType(Base):
     position: Mapped[int]
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     ui: Mapped[str | None] = mapped_column(sa.String(20))
+
+
+class CommentCorrection(Base):
+    """A link PubMed records to another publication: erratum, retraction, comment."""
+
+    __tablename__ = "comment_correction"
+    __table_args__ = (sa.UniqueConstraint("citation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citation_id: Mapped[int] = mapped_column(sa.ForeignKey("citation.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    ref_type: Mapped[str] = mapped_column(sa.String(50))
+    pmid: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    source: Mapped[str | None] = mapped_column(sa.Text)

@@ -143,3 +143,9 @@ class SearchRunOutcome(enum.StrEnum):
     COMPLETED = "completed"
     INCOMPLETE = "incomplete"
     FAILED = "failed"
+
+
+class HitState(enum.StrEnum):
+    PENDING = "pending"  # found by the search, record not fetched yet
+    FETCHED = "fetched"
+    MISSING = "missing"  # PubMed never returned the record, after every retry

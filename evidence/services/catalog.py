@@ -73,6 +73,10 @@ def normalise_title(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", plain.lower()).strip()
 
 
+def title_key(title: str) -> str:
+    return normalise_title(title)[:255]
+
+
 def find_citation(
     session: Session,
     *,
@@ -91,11 +95,10 @@ def find_citation(
         found = session.scalar(sa.select(Citation).where(Citation.doi == doi.lower()))
         if found is not None:
             return found
-    wanted = normalise_title(title)
-    candidates = session.scalars(sa.select(Citation).where(Citation.year == year))
+    candidates = session.scalars(
+        sa.select(Citation).where(Citation.title_key == title_key(title), Citation.year == year)
+    )
     for candidate in candidates:
-        if normalise_title(candidate.title) != wanted:
-            continue
         if first_author is None or candidate.first_author is None:
             return candidate
         if candidate.first_author.split()[0].lower() == first_author.split()[0].lower():
@@ -156,6 +159,8 @@ def ensure_citation(session: Session, data: dict[str, Any]) -> Citation:
         return found
     values = {field: data.get(field) for field in CITATION_FIELDS}
     values["author_list_complete"] = data.get("author_list_complete", True)
+    values["title_key"] = title_key(data["title"])
+    values["record_format"] = "dossier"
     if values["doi"]:
         values["doi"] = values["doi"].lower()
     citation = Citation(

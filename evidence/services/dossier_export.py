@@ -53,7 +53,8 @@ def _cited(dossier: Dossier) -> list[Citation]:
     for strategy in dossier.search_strategies:
         for run in strategy.runs:
             for hit in run.hits:
-                seen.setdefault(hit.citation.id, hit.citation)
+                if hit.citation is not None:
+                    seen.setdefault(hit.citation.id, hit.citation)
     return list(seen.values())
 
 
@@ -121,6 +122,7 @@ def _run(run: SearchRun, keys: dict[int, str]) -> dict[str, Any]:
     document["hits"] = [
         {"citation": keys[h.citation_id], "rank": h.rank, "is_new": h.is_new or None}
         for h in run.hits
+        if h.citation_id is not None
     ]
     return document
 

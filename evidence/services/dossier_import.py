@@ -98,6 +98,7 @@ def _run(data: dict[str, Any], citations: Citations) -> SearchRun:
         hits=[
             SearchHit(
                 citation=citations[hit["citation"]],
+                pmid=citations[hit["citation"]].pmid,
                 rank=hit["rank"],
                 is_new=hit.get("is_new", False),
             )

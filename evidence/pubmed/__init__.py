@@ -1,0 +1,1 @@
+"""PubMed XML: plain records and the streaming parser that produces them."""
