@@ -78,6 +78,8 @@ class SearchRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "host:pid" of the process running it, to tell a live run from one that was killed.
+    runner: Mapped[str | None] = mapped_column(sa.String(300))
     executed_by: Mapped[str | None] = mapped_column(sa.String(200))
     query_sent: Mapped[str | None] = mapped_column(sa.Text)
     query_translation: Mapped[str | None] = mapped_column(sa.Text)

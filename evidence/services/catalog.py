@@ -136,10 +136,24 @@ def _publication_type(position: int, data: str | dict[str, Any]) -> CitationPubl
 
 
 CITATION_FIELDS = (
-    "pmid", "doi", "pmcid", "title", "vernacular_title", "journal", "journal_abbrev", "issn",
-    "publisher", "year", "pub_date_text", "volume", "issue", "pages", "language", "url",
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "vernacular_title",
+    "journal",
+    "journal_abbrev",
+    "issn",
+    "publisher",
+    "year",
+    "pub_date_text",
+    "volume",
+    "issue",
+    "pages",
+    "language",
+    "url",
     "author_list_complete",
-)  # fmt: skip
+)
 
 
 def ensure_citation(session: Session, data: dict[str, Any]) -> Citation:

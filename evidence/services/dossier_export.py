@@ -115,9 +115,16 @@ def _citation(citation: Citation, key: str) -> dict[str, Any]:
 
 def _run(run: SearchRun, keys: dict[int, str]) -> dict[str, Any]:
     fields = (
-        "run_date", "started_at", "finished_at", "executed_by", "query_sent",
-        "query_translation", "result_count", "outcome", "note",
-    )  # fmt: skip
+        "run_date",
+        "started_at",
+        "finished_at",
+        "executed_by",
+        "query_sent",
+        "query_translation",
+        "result_count",
+        "outcome",
+        "note",
+    )
     document = {field: _value(getattr(run, field)) for field in fields}
     document["hits"] = [
         {"citation": keys[h.citation_id], "rank": h.rank, "is_new": h.is_new or None}
@@ -129,9 +136,18 @@ def _run(run: SearchRun, keys: dict[int, str]) -> dict[str, Any]:
 
 def _strategy(strategy: SearchStrategy, keys: dict[int, str]) -> dict[str, Any]:
     fields = (
-        "name", "version", "terms", "mesh_terms_only", "publication_types", "species",
-        "languages", "text_availability", "date_from", "date_to", "created_by",
-    )  # fmt: skip
+        "name",
+        "version",
+        "terms",
+        "mesh_terms_only",
+        "publication_types",
+        "species",
+        "languages",
+        "text_availability",
+        "date_from",
+        "date_to",
+        "created_by",
+    )
     document = {field: _value(getattr(strategy, field)) for field in fields}
     document["mesh_terms_only"] = strategy.mesh_terms_only or None
     document["runs"] = [_run(run, keys) for run in strategy.runs]
@@ -140,9 +156,17 @@ def _strategy(strategy: SearchStrategy, keys: dict[int, str]) -> dict[str, Any]:
 
 def _case(case: Case) -> dict[str, Any]:
     fields = (
-        "label", "sex", "age_years", "history", "dose_regimen", "time_to_onset",
-        "time_to_onset_hours", "co_medication", "outcome", "other_findings",
-    )  # fmt: skip
+        "label",
+        "sex",
+        "age_years",
+        "history",
+        "dose_regimen",
+        "time_to_onset",
+        "time_to_onset_hours",
+        "co_medication",
+        "outcome",
+        "other_findings",
+    )
     document = {field: _value(getattr(case, field)) for field in fields}
     answers = [_value(answer) for answer in case.naranjo_answers]
     document["naranjo_answers"] = answers if any(answers) else None
@@ -163,9 +187,16 @@ def _case(case: Case) -> dict[str, Any]:
 
 def _appraisal(appraisal: Appraisal, keys: dict[int, str]) -> dict[str, Any]:
     fields = (
-        "screening", "exclusion_reason", "evidence_score", "score_basis", "study_design",
-        "results", "author_remarks", "appraised_by", "appraised_at",
-    )  # fmt: skip
+        "screening",
+        "exclusion_reason",
+        "evidence_score",
+        "score_basis",
+        "study_design",
+        "results",
+        "author_remarks",
+        "appraised_by",
+        "appraised_at",
+    )
     document: dict[str, Any] = {"citation": keys[appraisal.citation_id]}
     document |= {field: _value(getattr(appraisal, field)) for field in fields}
     document["counts"] = [
@@ -177,9 +208,15 @@ def _appraisal(appraisal: Appraisal, keys: dict[int, str]) -> dict[str, Any]:
 
 def _spc_statement(statement: SpcStatement) -> dict[str, Any]:
     fields = (
-        "organ_class", "organ_class_text", "term", "frequency", "frequency_text", "text",
-        "language", "note",
-    )  # fmt: skip
+        "organ_class",
+        "organ_class_text",
+        "term",
+        "frequency",
+        "frequency_text",
+        "text",
+        "language",
+        "note",
+    )
     document: dict[str, Any] = {"section": statement.section.value}
     document["products"] = [
         {"product": link.product.name, "spc_date": _value(link.spc_date)}

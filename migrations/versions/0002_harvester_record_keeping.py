@@ -131,6 +131,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("search_run", schema=None) as batch_op:
         batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("runner", sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column("since_run_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("window_from", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("window_to", sa.Date(), nullable=True))
@@ -179,6 +180,7 @@ def downgrade() -> None:
         batch_op.drop_column("window_to")
         batch_op.drop_column("window_from")
         batch_op.drop_column("since_run_id")
+        batch_op.drop_column("runner")
         batch_op.drop_column("heartbeat_at")
 
     _restore_search_hit()
@@ -277,22 +279,32 @@ def _create_search_hit(*, with_id: bool) -> None:
         sa.Column("is_new", sa.Boolean(), nullable=False),
         sa.CheckConstraint("rank >= 1", name=op.f("ck_search_hit_rank_positive")),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["search_run.id"],
-            name=op.f("fk_search_hit_run_id_search_run"), ondelete="CASCADE",
+            ["run_id"],
+            ["search_run.id"],
+            name=op.f("fk_search_hit_run_id_search_run"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["citation_id"], ["citation.id"],
-            name=op.f("fk_search_hit_citation_id_citation"), ondelete="RESTRICT",
+            ["citation_id"],
+            ["citation.id"],
+            name=op.f("fk_search_hit_citation_id_citation"),
+            ondelete="RESTRICT",
         ),
-    ]  # fmt: skip
+    ]
     if with_id:
         columns += [
             sa.Column("id", sa.Integer(), nullable=False),
             sa.Column("pmid", sa.String(length=16), nullable=True),
             sa.Column(
                 "state",
-                sa.Enum("pending", "fetched", "missing", name="state", native_enum=False,
-                        create_constraint=True),
+                sa.Enum(
+                    "pending",
+                    "fetched",
+                    "missing",
+                    name="state",
+                    native_enum=False,
+                    create_constraint=True,
+                ),
                 nullable=False,
             ),
             sa.Column("updated", sa.Boolean(), nullable=False),
@@ -303,7 +315,7 @@ def _create_search_hit(*, with_id: bool) -> None:
             sa.PrimaryKeyConstraint("id", name=op.f("pk_search_hit")),
             sa.UniqueConstraint("run_id", "pmid", name=op.f("uq_search_hit_run_id_pmid")),
             sa.UniqueConstraint("run_id", "rank", name=op.f("uq_search_hit_run_id_rank")),
-        ]  # fmt: skip
+        ]
     else:
         columns.append(sa.PrimaryKeyConstraint("run_id", "citation_id", name=op.f("pk_search_hit")))
     op.create_table("search_hit", *columns)
@@ -326,16 +338,28 @@ def _rebuild_search_hit() -> None:
     if rows:
         op.bulk_insert(
             sa.table(
-                "search_hit", sa.column("run_id"), sa.column("rank"), sa.column("citation_id"),
-                sa.column("is_new"), sa.column("pmid"), sa.column("state"),
+                "search_hit",
+                sa.column("run_id"),
+                sa.column("rank"),
+                sa.column("citation_id"),
+                sa.column("is_new"),
+                sa.column("pmid"),
+                sa.column("state"),
                 sa.column("updated"),
             ),
             [
-                {"run_id": run_id, "rank": rank, "citation_id": citation_id,
-                 "is_new": is_new, "pmid": pmid, "state": "fetched", "updated": False}
+                {
+                    "run_id": run_id,
+                    "rank": rank,
+                    "citation_id": citation_id,
+                    "is_new": is_new,
+                    "pmid": pmid,
+                    "state": "fetched",
+                    "updated": False,
+                }
                 for run_id, rank, citation_id, is_new, pmid in rows
             ],
-        )  # fmt: skip
+        )
 
 
 def _restore_search_hit() -> None:
@@ -350,11 +374,14 @@ def _restore_search_hit() -> None:
     if rows:
         op.bulk_insert(
             sa.table(
-                "search_hit", sa.column("run_id"), sa.column("rank"), sa.column("citation_id"),
+                "search_hit",
+                sa.column("run_id"),
+                sa.column("rank"),
+                sa.column("citation_id"),
                 sa.column("is_new"),
             ),
             [
                 {"run_id": run_id, "rank": rank, "citation_id": citation_id, "is_new": is_new}
                 for run_id, rank, citation_id, is_new in rows
             ],
-        )  # fmt: skip
+        )

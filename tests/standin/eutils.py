@@ -704,6 +704,11 @@ class EutilsStandIn:
         with self._lock:
             return [r for r in self.requests if r.utility == utility]
 
+    def clear_faults(self) -> None:
+        """Drop the faults not used yet."""
+        with self._lock:
+            self._faults.clear()
+
     @property
     def pending_faults(self) -> int:
         with self._lock:

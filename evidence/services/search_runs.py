@@ -1,0 +1,343 @@
+"""The database steps of a search run, each its own short transaction.
+
+The harvester (``evidence.harvester``) calls these between network requests:
+start (or resume) a run, record the PMIDs the search found, store fetched
+records batch by batch, finish. Whatever was committed survives a kill, and the
+next run of the same strategy picks up the pending hits.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from evidence import __version__
+from evidence.errors import Conflict, InvalidInput, NotFound
+from evidence.models import SearchHit, SearchRun, SearchStrategy
+from evidence.models.base import utcnow
+from evidence.models.vocabulary import HitState, SearchRunOutcome
+from evidence.pubmed.records import ArticleRecord, Deletion
+from evidence.services.audit import Actor, record_event
+from evidence.services.citation_ingest import ingest_pubmed_records
+from evidence.services.search_strategies import (
+    get_search_strategy,
+    strategy_query,
+    strategy_versions,
+)
+
+# A --since-last window starts this many days before the previous run, because
+# PubMed assigns Entrez dates in batches and a record may appear late.
+SINCE_LAST_OVERLAP_DAYS = 3
+# A run on another machine whose heartbeat is older than this is taken to have died.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def this_runner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_alive(run: SearchRun, now: datetime) -> bool:
+    """Whether the process that owns ``run`` still lives (asked directly on this host)."""
+    host, _, pid = (run.runner or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    beat = run.heartbeat_at or run.started_at or now
+    return now - beat < STALE_AFTER
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: int
+    query: str
+    window: tuple[date, date] | None
+    resumed: bool
+    needs_search: bool
+
+
+def _previous_run(session: Session, strategy: SearchStrategy) -> SearchRun | None:
+    versions = [version.id for version in strategy_versions(session, strategy)]
+    return session.scalar(
+        sa.select(SearchRun)
+        .where(
+            SearchRun.strategy_id.in_(versions),
+            SearchRun.outcome.in_([SearchRunOutcome.COMPLETED, SearchRunOutcome.RECORDED]),
+        )
+        .order_by(SearchRun.run_date.desc(), SearchRun.id.desc())
+        .limit(1)
+    )
+
+
+def _unfinished_run(session: Session, strategy_id: int) -> SearchRun | None:
+    return session.scalar(
+        sa.select(SearchRun)
+        .where(
+            SearchRun.strategy_id == strategy_id,
+            SearchRun.outcome.in_([SearchRunOutcome.RUNNING, SearchRunOutcome.INCOMPLETE]),
+        )
+        .order_by(SearchRun.id.desc())
+        .limit(1)
+    )
+
+
+def _plan(run: SearchRun, *, resumed: bool) -> RunPlan:
+    window = (run.window_from, run.window_to) if run.window_from and run.window_to else None
+    return RunPlan(
+        run_id=run.id,
+        query=run.query_sent or "",
+        window=window,
+        resumed=resumed,
+        needs_search=run.result_count is None,
+    )
+
+
+def start_search_run(
+    session: Session,
+    *,
+    strategy_id: int,
+    actor: Actor,
+    since_last: bool = False,
+    biopython_version: str | None = None,
+    today: date | None = None,
+) -> RunPlan:
+    """Begin a run of this strategy version, or resume the one a kill left unfinished."""
+    strategy = get_search_strategy(session, strategy_id=strategy_id)
+    unfinished = _unfinished_run(session, strategy_id)
+    now = utcnow()
+    if unfinished is not None:
+        if unfinished.outcome == SearchRunOutcome.RUNNING and _runner_alive(unfinished, now):
+            raise Conflict(
+                f"run {unfinished.id} of this strategy is still running ({unfinished.runner})"
+            )
+        unfinished.outcome, unfinished.heartbeat_at = SearchRunOutcome.RUNNING, now
+        unfinished.runner = this_runner()
+        return _plan(unfinished, resumed=True)
+    today = today or now.date()
+    run = SearchRun(
+        strategy=strategy,
+        run_date=today,
+        started_at=now,
+        heartbeat_at=now,
+        runner=this_runner(),
+        executed_by=actor.name,
+        query_sent=strategy_query(strategy),
+        outcome=SearchRunOutcome.RUNNING,
+        biopython_version=biopython_version,
+        tool_version=__version__,
+    )
+    session.add(run)
+    if since_last:
+        previous = _previous_run(session, strategy)
+        if previous is None:
+            raise InvalidInput(
+                f"strategy {strategy_id} has no earlier completed run to continue from"
+            )
+        run.since_run_id = previous.id
+        run.window_from = previous.run_date - timedelta(days=SINCE_LAST_OVERLAP_DAYS)
+        run.window_to = today
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="start",
+        entity_type="search_run",
+        entity_id=str(run.id),
+        after={"strategy_id": strategy_id, "query": run.query_sent, "since_last": since_last},
+    )
+    return _plan(run, resumed=False)
+
+
+def _seen_before(session: Session, run: SearchRun, pmids: Sequence[str]) -> set[str]:
+    """PMIDs that any earlier run of the strategy's lineage already retrieved."""
+    versions = [version.id for version in strategy_versions(session, run.strategy)]
+    seen: set[str] = set()
+    for start in range(0, len(pmids), 500):
+        chunk = pmids[start : start + 500]
+        seen.update(
+            pmid
+            for pmid in session.scalars(
+                sa.select(SearchHit.pmid)
+                .join(SearchRun, SearchRun.id == SearchHit.run_id)
+                .where(
+                    SearchRun.strategy_id.in_(versions),
+                    SearchRun.id < run.id,
+                    SearchHit.pmid.in_(chunk),
+                )
+            )
+            if pmid is not None
+        )
+    return seen
+
+
+def record_search_results(
+    session: Session,
+    *,
+    run_id: int,
+    pmids: Sequence[str],
+    count: int,
+    translation: str | None,
+    warnings: Sequence[str],
+    errors: Sequence[str],
+) -> int:
+    """Write every PMID found as a pending hit, ranked, marking those new to the strategy."""
+    run = get_search_run(session, run_id=run_id)
+    if run.result_count is not None:
+        raise Conflict(f"run {run_id} already has its search results")
+    seen = _seen_before(session, run, pmids)
+    rows = [
+        {
+            "run_id": run_id,
+            "rank": rank,
+            "pmid": pmid,
+            "state": HitState.PENDING.value,
+            "is_new": pmid not in seen,
+            "updated": False,
+        }
+        for rank, pmid in enumerate(pmids, 1)
+    ]
+    if rows:
+        session.execute(sa.insert(SearchHit), rows)
+    run.result_count = count
+    run.count_discrepancy = count - len(pmids)
+    run.query_translation = translation
+    run.warnings = list(warnings)
+    run.errors = list(errors)
+    run.new_count = sum(1 for row in rows if row["is_new"])
+    run.heartbeat_at = utcnow()
+    return len(rows)
+
+
+def pending_pmids(session: Session, *, run_id: int) -> list[str]:
+    return [
+        pmid
+        for pmid in session.scalars(
+            sa.select(SearchHit.pmid)
+            .where(SearchHit.run_id == run_id, SearchHit.state == HitState.PENDING)
+            .order_by(SearchHit.rank)
+        )
+        if pmid is not None
+    ]
+
+
+def store_fetched_batch(
+    session: Session,
+    *,
+    run_id: int,
+    records: Sequence[ArticleRecord | Deletion],
+    missing: Sequence[str] = (),
+) -> None:
+    """Store one efetch batch and mark its hits fetched (or missing), in one transaction."""
+    report = ingest_pubmed_records(session, records)
+    hit = cast(sa.Table, SearchHit.__table__)
+    updated = set(report.updated)
+    for pmid, citation_id in report.citation_ids.items():
+        session.execute(
+            sa.update(hit)
+            .where(hit.c.run_id == run_id, hit.c.pmid == pmid)
+            .values(citation_id=citation_id, state=HitState.FETCHED.value, updated=pmid in updated)
+        )
+    if missing:
+        session.execute(
+            sa.update(hit)
+            .where(hit.c.run_id == run_id, hit.c.pmid.in_(list(missing)))
+            .values(state=HitState.MISSING.value)
+        )
+    run = get_search_run(session, run_id=run_id)
+    run.heartbeat_at = utcnow()
+    if report.withdrawn:
+        run.warnings = [*run.warnings, f"withdrawn by PubMed: {', '.join(report.withdrawn)}"]
+    if report.notes:
+        run.warnings = [*run.warnings, *report.notes]
+
+
+def finish_search_run(
+    session: Session,
+    *,
+    run_id: int,
+    actor: Actor,
+    timings: dict[str, float],
+    error: str | None = None,
+) -> SearchRun:
+    """Close the run: completed when every hit was fetched, otherwise incomplete."""
+    run = get_search_run(session, run_id=run_id)
+    states = dict(
+        session.execute(
+            sa.select(SearchHit.state, sa.func.count())
+            .where(SearchHit.run_id == run_id)
+            .group_by(SearchHit.state)
+        ).all()
+    )
+    run.missing_pmids = [
+        pmid
+        for pmid in session.scalars(
+            sa.select(SearchHit.pmid).where(
+                SearchHit.run_id == run_id, SearchHit.state == HitState.MISSING
+            )
+        )
+        if pmid is not None
+    ]
+    run.retrieved_count = states.get(HitState.FETCHED, 0)
+    run.updated_count = session.scalar(
+        sa.select(sa.func.count()).where(SearchHit.run_id == run_id, SearchHit.updated)
+    )
+    run.timings = {**run.timings, **timings}
+    if error is not None:
+        run.errors = [*run.errors, error]
+    pending = states.get(HitState.PENDING, 0)
+    run.outcome = (
+        SearchRunOutcome.INCOMPLETE if pending or error is not None else SearchRunOutcome.COMPLETED
+    )
+    run.finished_at = utcnow()
+    record_event(
+        session,
+        actor=actor,
+        action="finish",
+        entity_type="search_run",
+        entity_id=str(run.id),
+        after={
+            "outcome": run.outcome.value,
+            "count": run.result_count,
+            "retrieved": run.retrieved_count,
+            "new": run.new_count,
+            "missing": len(run.missing_pmids),
+        },
+    )
+    return run
+
+
+def get_search_run(session: Session, *, run_id: int) -> SearchRun:
+    run = session.get(SearchRun, run_id)
+    if run is None:
+        raise NotFound(f"no search run with id {run_id}")
+    return run
+
+
+def strategy_runs(session: Session, *, strategy_id: int) -> list[SearchRun]:
+    """Every run of the strategy's lineage (all versions), oldest first."""
+    strategy = get_search_strategy(session, strategy_id=strategy_id)
+    versions = [version.id for version in strategy_versions(session, strategy)]
+    return list(
+        session.scalars(
+            sa.select(SearchRun).where(SearchRun.strategy_id.in_(versions)).order_by(SearchRun.id)
+        )
+    )
+
+
+def run_hits(session: Session, *, run_id: int) -> list[SearchHit]:
+    return list(
+        session.scalars(
+            sa.select(SearchHit).where(SearchHit.run_id == run_id).order_by(SearchHit.rank)
+        )
+    )

@@ -1,0 +1,317 @@
+"""Harvesting end to end: the real client, parser and database against the stand-in.
+
+Every test runs the production code path (Entrez client -> streaming parser ->
+ingest) against tests/standin's E-utilities, which serves real PubMed records
+and can misbehave on demand.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from evidence.config import load_settings
+from evidence.db import make_engine
+from evidence.errors import HarvestError
+from evidence.harvester import Harvester
+from evidence.pubmed.entrez import EntrezClient
+from evidence.runtime import Runtime
+from evidence.services.audit import Actor
+from evidence.services.search_strategies import StrategyDraft, create_search_strategy
+from tests.standin.eutils import EutilsStandIn, Fault, PubMed, load_templates, standin_fixture
+
+SMALL_TERM = "patients"
+ERRORS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "errors"
+
+
+@pytest.fixture(scope="module")
+def small_pubmed() -> PubMed:
+    """The real fixture records only (about a hundred), for quick runs."""
+    return PubMed(load_templates())
+
+
+@pytest.fixture
+def eutils(monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed) -> Iterator[EutilsStandIn]:
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")  # 10 requests/s instead of 3
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    yield from standin_fixture(monkeypatch, pubmed=small_pubmed)
+
+
+def _runtime(database_url: str) -> Runtime:
+    return Runtime(load_settings(database_url))
+
+
+def _client(runtime: Runtime) -> EntrezClient:
+    return EntrezClient(runtime.settings, backoff_base=0.05, backoff_cap=0.2)
+
+
+def _strategy(runtime: Runtime, term: str = SMALL_TERM, name: str = "test") -> int:
+    with runtime.transaction() as session:
+        strategy = create_search_strategy(
+            session, draft=StrategyDraft(name=name, terms=term), actor=Actor("analyst")
+        )
+        return strategy.id
+
+
+def _state(database_url: str) -> dict[str, object]:
+    """What a run leaves behind, without ids and times: hits, citations, outcome."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        hits = connection.execute(
+            sa.text(
+                "SELECT h.rank, h.pmid, h.state, h.is_new, c.record_hash FROM search_hit h "
+                "LEFT JOIN citation c ON c.id = h.citation_id ORDER BY h.rank"
+            )
+        ).all()
+        runs = connection.execute(
+            sa.text(
+                "SELECT outcome, result_count, retrieved_count, new_count, count_discrepancy "
+                "FROM search_run ORDER BY id"
+            )
+        ).all()
+        citations = connection.execute(sa.text("SELECT count(*) FROM citation")).scalar()
+    engine.dispose()
+    return {"hits": [tuple(h) for h in hits], "runs": [tuple(r) for r in runs], "n": citations}
+
+
+def test_small_search_is_stored_completely(database_url: str, eutils: EutilsStandIn) -> None:
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    summary = Harvester(runtime, _client(runtime), batch_size=25).run(strategy_id)
+
+    expected = eutils.app.pubmed.search(SMALL_TERM).ids
+    assert len(expected) > 25  # more than one efetch batch
+    assert (summary.outcome, summary.count, summary.retrieved) == (
+        "completed",
+        len(expected),
+        len(expected),
+    )
+    state = _state(database_url)
+    assert [pmid for _, pmid, *_ in state["hits"]] == [str(p) for p in expected]  # type: ignore[union-attr]
+    assert {h[2] for h in state["hits"]} == {"fetched"}  # type: ignore[union-attr]
+    assert eutils.violations == []
+    efetches = eutils.requests_to("efetch")
+    assert all(request.method == "POST" for request in efetches)
+    runtime.close()
+
+
+FAULTS = [
+    pytest.param(Fault.rate_limited(retry_after="1"), id="429-retry-after"),
+    pytest.param(Fault.http_status(500), id="500"),
+    pytest.param(Fault.http_status(502), id="502"),
+    pytest.param(Fault.http_status(503), id="503"),
+    pytest.param(Fault.slow(1.5), id="slow"),
+    pytest.param(Fault.truncated(), id="truncated-xml"),
+    pytest.param(Fault.dropped(), id="dropped-connection"),
+    pytest.param(Fault.document(ERRORS / "biopython-1.88" / "pubmed3.html"), id="html-page"),
+]
+
+
+@pytest.mark.parametrize("utility", ["esearch", "efetch"])
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_is_survived_with_the_same_result(
+    tmp_path: Path,
+    _sqlite_template: Path,
+    eutils: EutilsStandIn,
+    fault: Fault,
+    utility: str,
+) -> None:
+    results = []
+    for attempt in ("clean", "faulty"):
+        path = tmp_path / f"{attempt}.db"
+        path.write_bytes(_sqlite_template.read_bytes())
+        url = f"sqlite:///{path}"
+        runtime = _runtime(url)
+        if attempt == "faulty":
+            eutils.inject(fault, times=2, utility=utility)
+        Harvester(runtime, _client(runtime), batch_size=40).run(_strategy(runtime))
+        runtime.close()
+        results.append(_state(url))
+    assert eutils.pending_faults == 0
+    assert results[0] == results[1]
+    assert eutils.violations == []
+
+
+def test_lasting_failure_leaves_a_resumable_run(database_url: str, eutils: EutilsStandIn) -> None:
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    client = replace_attempts(_client(runtime), 2)
+    eutils.inject(Fault.http_status(503), times=4, utility="efetch")
+    with pytest.raises(HarvestError) as failed:
+        Harvester(runtime, client, batch_size=25).run(strategy_id)
+    assert "stopped and can be resumed" in str(failed.value)
+    assert "HTTP 503" in str(failed.value)
+    assert _state(database_url)["runs"][0][0] == "incomplete"  # type: ignore[index]
+
+    summary = Harvester(runtime, _client(runtime), batch_size=25).run(strategy_id)
+    assert (summary.outcome, summary.resumed) == ("completed", True)
+    assert summary.retrieved == summary.count
+    runtime.close()
+
+
+def replace_attempts(client: EntrezClient, attempts: int) -> EntrezClient:
+    client.max_attempts = attempts
+    return client
+
+
+def test_unknown_pmids_are_recorded_as_missing(database_url: str, eutils: EutilsStandIn) -> None:
+    """A PMID that esearch lists but efetch never returns is named, not lost silently."""
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    expected = eutils.app.pubmed.search(SMALL_TERM).ids
+    gone = expected[3]
+    pubmed = eutils.app.pubmed
+    original = pubmed.efetch_body
+    pubmed.efetch_body = lambda pmids: original(p for p in pmids if p != gone)  # type: ignore[method-assign]
+    try:
+        summary = Harvester(runtime, _client(runtime), batch_size=25).run(strategy_id)
+    finally:
+        pubmed.efetch_body = original  # type: ignore[method-assign]
+    assert summary.missing == [str(gone)]
+    assert summary.outcome == "completed"
+    assert summary.retrieved == len(expected) - 1
+    runtime.close()
+
+
+def _pubmed_until(pubmed: PubMed, last_day: date) -> PubMed:
+    """The same PubMed as it stood on ``last_day`` (records entered later are absent)."""
+    earlier = PubMed(pubmed.templates)
+    earlier.articles = [a for a in pubmed.articles if a.entrez_date <= last_day]
+    earlier.by_pmid = {a.pmid: a for a in earlier.articles}
+    return earlier
+
+
+def test_since_last_reports_exactly_the_new_pmids(
+    database_url: str, eutils: EutilsStandIn, small_pubmed: PubMed
+) -> None:
+    matching = [
+        a for a in small_pubmed.articles if a.pmid in set(small_pubmed.search("humans").ids)
+    ]
+    days = sorted({a.entrez_date for a in matching})
+    first_day, last_day = days[len(days) // 2], days[-1]
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime, term="humans")
+
+    eutils.app.pubmed = _pubmed_until(small_pubmed, first_day)
+    first = Harvester(runtime, _client(runtime), today=lambda: first_day).run(strategy_id)
+    eutils.app.pubmed = small_pubmed
+    second = Harvester(runtime, _client(runtime), today=lambda: last_day).run(
+        strategy_id, since_last=True
+    )
+
+    expected_new = {str(a.pmid) for a in matching if a.entrez_date > first_day}
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        new = set(
+            connection.execute(
+                sa.text("SELECT pmid FROM search_hit WHERE run_id = :run AND is_new"),
+                {"run": second.run_id},
+            ).scalars()
+        )
+        window = connection.execute(
+            sa.text("SELECT window_from, window_to FROM search_run WHERE id = :run"),
+            {"run": second.run_id},
+        ).one()
+    engine.dispose()
+    assert first.count == len([a for a in matching if a.entrez_date <= first_day])
+    assert expected_new and new == expected_new
+    assert second.new == len(expected_new)
+    assert str(window[0])[:10] == (first_day - timedelta(days=3)).isoformat()
+    runtime.close()
+
+
+def test_since_last_needs_an_earlier_run(database_url: str, eutils: EutilsStandIn) -> None:
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    with pytest.raises(Exception, match="no earlier completed run"):
+        Harvester(runtime, _client(runtime)).run(strategy_id, since_last=True)
+    runtime.close()
+
+
+def _cli(database_url: str, eutils_url: str, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "EVIDENCE_EUTILS_URL": eutils_url, "NCBI_API_KEY": "stand-in-key"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "evidence", "--db", database_url, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _fetched(database_url: str) -> int:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            sa.text("SELECT count(*) FROM search_hit WHERE state = 'fetched'")
+        ).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+def test_run_killed_part_way_resumes_to_the_same_end(
+    database_url: str, eutils: EutilsStandIn, tmp_path: Path, _sqlite_template: Path
+) -> None:
+    clean = tmp_path / "clean.db"
+    clean.write_bytes(_sqlite_template.read_bytes())
+    clean_url = f"sqlite:///{clean}"
+    runtime = _runtime(clean_url)
+    Harvester(runtime, _client(runtime), batch_size=10).run(_strategy(runtime))
+    runtime.close()
+
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    runtime.close()
+    eutils.inject(Fault.slow(0.4), times=50, utility="efetch")  # slow enough to be caught
+    process = _cli(
+        database_url, eutils.url, "search", "run", str(strategy_id), "--batch-size", "10"
+    )
+    deadline = time.monotonic() + 60
+    while _fetched(database_url) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    fetched_at_kill = _fetched(database_url)
+    total = len(eutils.app.pubmed.search(SMALL_TERM).ids)
+    assert 20 <= fetched_at_kill < total
+
+    assert eutils.pending_faults > 0  # the first process was killed before using them all
+    eutils.clear_faults()  # the second one may go at full speed: resuming is what is tested
+    again = _cli(database_url, eutils.url, "search", "run", str(strategy_id), "--batch-size", "10")
+    output = again.communicate(timeout=120)[0].decode()
+    assert again.returncode == 0, output
+    assert "(resumed): completed" in output
+    assert _state(database_url) == _state(clean_url)
+    assert eutils.violations == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_more_than_ten_thousand_hits_are_retrieved_completely(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    with EutilsStandIn() as big:
+        monkeypatch.setenv("EVIDENCE_EUTILS_URL", big.url)
+        total = len(big.app.pubmed.search("all[sb]").ids)
+        assert total > 10_000
+        runtime = _runtime(database_url)
+        summary = Harvester(runtime, _client(runtime), batch_size=500).run(
+            _strategy(runtime, term="all[sb]")
+        )
+        runtime.close()
+        assert (summary.outcome, summary.count, summary.retrieved) == ("completed", total, total)
+        assert big.violations == []
+        dated = [r for r in big.requests_to("esearch") if "mindate" in r.params]
+        assert dated  # the date range had to be split
+    state = _state(database_url)
+    assert state["runs"] == [("completed", total, total, total, 0)]
+    assert state["n"] == total
