@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -209,17 +210,28 @@ class Harvester:
             )
 
     def _fetch(self, plan: RunPlan) -> None:
+        """Fetch batch n+1 (network and parsing, in a worker) while batch n is stored."""
         with self.runtime.transaction() as session:
             pending = pending_pmids(session, run_id=plan.run_id)
+        batches = [
+            pending[i : i + self.batch_size] for i in range(0, len(pending), self.batch_size)
+        ]
         total, done = len(pending), 0
         self.on_progress(0, total)
-        for start in range(0, total, self.batch_size):
-            batch = pending[start : start + self.batch_size]
-            records, missing = self._fetch_batch(batch)
-            with self.runtime.transaction() as session:
-                store_fetched_batch(session, run_id=plan.run_id, records=records, missing=missing)
-            done += len(batch)
-            self.on_progress(done, total)
+        if not batches:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="efetch") as worker:
+            upcoming = worker.submit(self._fetch_batch, batches[0])
+            for index, batch in enumerate(batches):
+                records, missing = upcoming.result()
+                if index + 1 < len(batches):
+                    upcoming = worker.submit(self._fetch_batch, batches[index + 1])
+                with self.runtime.transaction() as session:
+                    store_fetched_batch(
+                        session, run_id=plan.run_id, records=records, missing=missing
+                    )
+                done += len(batch)
+                self.on_progress(done, total)
 
     def _fetch_batch(self, batch: list[str]) -> tuple[list[ArticleRecord | Deletion], list[str]]:
         """Fetch, then ask again for what did not come; what never comes is 'missing'."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from evidence.models import (
     Appraisal,
     Base,
+    Citation,
     Decision,
     Dossier,
     SpcStatement,
@@ -28,6 +31,8 @@ class DossierSummary:
     condition: str
     status: str
     included_sources: int
+    # Appraised sources that PubMed has since marked retracted or withdrawn.
+    flagged_sources: int
     decided_on: date | None
     contraindication: bool | None
     action_needed: bool | None
@@ -44,6 +49,13 @@ def list_dossiers(session: Session) -> list[DossierSummary]:
         .group_by(Appraisal.dossier_id)
         .subquery("included")
     )
+    flagged = (
+        sa.select(Appraisal.dossier_id, sa.func.count().label("n"))
+        .join(Citation, Citation.id == Appraisal.citation_id)
+        .where(sa.or_(Citation.retracted, Citation.withdrawn_at.is_not(None)))
+        .group_by(Appraisal.dossier_id)
+        .subquery("flagged")
+    )
     rows = session.execute(
         sa.select(
             Dossier,
@@ -51,9 +63,11 @@ def list_dossiers(session: Session) -> list[DossierSummary]:
             current.c.contraindication,
             current.c.action_needed,
             included.c.n,
+            flagged.c.n,
         )
         .outerjoin(current, current.c.dossier_id == Dossier.id)
         .outerjoin(included, included.c.dossier_id == Dossier.id)
+        .outerjoin(flagged, flagged.c.dossier_id == Dossier.id)
         .options(selectinload(Dossier.substance), selectinload(Dossier.condition))
         .order_by(Dossier.reference)
     )
@@ -65,11 +79,12 @@ def list_dossiers(session: Session) -> list[DossierSummary]:
             condition=dossier.condition.name,
             status=dossier.status.value,
             included_sources=n or 0,
+            flagged_sources=n_flagged or 0,
             decided_on=decided_on,
             contraindication=contraindication,
             action_needed=action_needed,
         )
-        for dossier, decided_on, contraindication, action_needed, n in rows
+        for dossier, decided_on, contraindication, action_needed, n, n_flagged in rows
     ]
 
 
@@ -91,3 +106,41 @@ def table_row_counts(session: Session) -> dict[str, int]:
         name: session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
         for name, table in sorted(Base.metadata.tables.items())
     }
+
+
+def citation_export_rows(
+    session: Session, *, dossier_reference: str | None = None, batch: int = 1_000
+) -> Iterator[dict[str, Any]]:
+    """Citations in the JSONL contract's shape (DESIGN.md), streamed in id order."""
+    query = sa.select(Citation).order_by(Citation.id)
+    if dossier_reference is not None:
+        cited = (
+            sa.select(Appraisal.citation_id)
+            .join(Dossier, Dossier.id == Appraisal.dossier_id)
+            .where(Dossier.reference == dossier_reference)
+        )
+        query = query.where(Citation.id.in_(cited))
+    query = query.options(
+        selectinload(Citation.authors),
+        selectinload(Citation.abstract_sections),
+        selectinload(Citation.mesh_headings),
+        selectinload(Citation.publication_types),
+    ).execution_options(yield_per=batch)
+    for citation in session.scalars(query):
+        yield {
+            "pmid": citation.pmid,
+            "doi": citation.doi,
+            "pmcid": citation.pmcid,
+            "title": citation.title,
+            "abstract": citation.abstract,
+            "journal": citation.journal,
+            "journal_abbrev": citation.journal_abbrev,
+            "year": citation.year,
+            "volume": citation.volume,
+            "issue": citation.issue,
+            "pages": citation.pages,
+            "language": citation.language,
+            "authors": [author.display_name for author in citation.authors],
+            "mesh_terms": [heading.descriptor for heading in citation.mesh_headings],
+            "publication_types": [kind.name for kind in citation.publication_types],
+        }

@@ -28,6 +28,7 @@ table = pd.DataFrame(
             "Title": s.title,
             "Status": s.status,
             "Included sources": s.included_sources,
+            "Retracted/withdrawn": s.flagged_sources,
             "Contra-indication": _yes_no(s.contraindication),
             "Action": _yes_no(s.action_needed),
             "Decided on": s.decided_on,

@@ -38,7 +38,10 @@ def dossier_list(ctx: click.Context) -> None:
                 ("yes" if s.action_needed else "no"),
             )
             decision = f"contra-indication {ci}, action {action} ({s.decided_on.isoformat()})"
-        click.echo(f"{s.reference}\t{s.status}\t{s.title}\t{decision}")
+        flagged = (
+            f"\t{s.flagged_sources} retracted or withdrawn sources" if s.flagged_sources else ""
+        )
+        click.echo(f"{s.reference}\t{s.status}\t{s.title}\t{decision}{flagged}")
 
 
 @dossier.command("show")

@@ -76,7 +76,16 @@ def _case_line(case: Case, words: dict[str, str]) -> str:
 
 def _appraisal_block(number: int, appraisal: Appraisal, words: dict[str, str]) -> str:
     citation = appraisal.citation
-    lines = [f"[{number}] {citation.short_reference()}", f"    {citation.title}"]
+    flags = [
+        flag
+        for flag, present in (
+            ("RETRACTED", citation.retracted),
+            ("WITHDRAWN FROM PUBMED", citation.withdrawn_at is not None),
+        )
+        if present
+    ]
+    marker = f" [{'; '.join(flags)}]" if flags else ""
+    lines = [f"[{number}] {citation.short_reference()}{marker}", f"    {citation.title}"]
     ids = ", ".join(
         f"{name} {value}"
         for name, value in (("PMID", citation.pmid), ("DOI", citation.doi))

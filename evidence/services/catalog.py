@@ -26,6 +26,8 @@ from evidence.models import (
     Substance,
 )
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+
 
 def ensure_substance(session: Session, data: dict[str, Any]) -> Substance:
     substance = session.scalar(sa.select(Substance).where(Substance.name == data["name"]))
@@ -68,9 +70,10 @@ def ensure_product(session: Session, data: dict[str, Any], substance: Substance)
 
 def normalise_title(title: str) -> str:
     """Lower case, accents and punctuation removed: the key for matching without IDs."""
-    decomposed = unicodedata.normalize("NFKD", title)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[^a-z0-9]+", " ", plain.lower()).strip()
+    if not title.isascii():  # most titles are ASCII: skip the per-character work for them
+        decomposed = unicodedata.normalize("NFKD", title)
+        title = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _NOT_ALPHANUMERIC.sub(" ", title.lower()).strip()
 
 
 def title_key(title: str) -> str:

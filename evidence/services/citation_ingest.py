@@ -41,6 +41,8 @@ CHILD_TABLES: tuple[sa.Table, ...] = tuple(
     )
 )
 CITATION_TABLE = cast(sa.Table, Citation.__table__)
+HEADING_TABLE = cast(sa.Table, MeshHeading.__table__)
+QUALIFIER_TABLE = cast(sa.Table, MeshQualifier.__table__)
 
 
 @dataclass
@@ -176,17 +178,34 @@ def _write_children(session: Session, pairs: Sequence[tuple[int, ArticleRecord]]
         if rows:
             session.execute(sa.insert(tables[name]), rows)
     if headings:
-        ids = session.scalars(
-            sa.insert(MeshHeading).returning(MeshHeading.id, sort_by_parameter_order=True),
-            headings,
-        ).all()
-        qualifier_rows = [
-            {"heading_id": heading_id, **qualifier}
-            for heading_id, qualifiers in zip(ids, qualifiers_by_heading, strict=True)
-            for qualifier in qualifiers
-        ]
-        if qualifier_rows:
-            session.execute(sa.insert(MeshQualifier), qualifier_rows)
+        _write_mesh(session, headings, qualifiers_by_heading)
+
+
+def _write_mesh(
+    session: Session,
+    headings: list[dict[str, Any]],
+    qualifiers_by_heading: list[list[dict[str, Any]]],
+) -> None:
+    """Headings, then their qualifiers, which need the headings' ids.
+
+    The ids are read back with one query rather than with RETURNING: SQLite cannot
+    promise the order of RETURNING rows, so SQLAlchemy would insert row by row.
+    """
+    session.execute(sa.insert(HEADING_TABLE), headings)
+    citation_ids = sorted({heading["citation_id"] for heading in headings})
+    ids: dict[tuple[int, int], int] = {}
+    for start in range(0, len(citation_ids), CHUNK):
+        query = sa.select(
+            HEADING_TABLE.c.citation_id, HEADING_TABLE.c.position, HEADING_TABLE.c.id
+        ).where(HEADING_TABLE.c.citation_id.in_(citation_ids[start : start + CHUNK]))
+        ids.update({(row[0], row[1]): row[2] for row in session.execute(query)})
+    qualifier_rows = [
+        {"heading_id": ids[(heading["citation_id"], heading["position"])], **qualifier}
+        for heading, qualifiers in zip(headings, qualifiers_by_heading, strict=True)
+        for qualifier in qualifiers
+    ]
+    if qualifier_rows:
+        session.execute(sa.insert(QUALIFIER_TABLE), qualifier_rows)
 
 
 def _existing_by(session: Session, column: Any, values: list[str]) -> dict[str, Any]:
@@ -299,9 +318,10 @@ def _insert(
         {**{k: v for k, v in row.items() if not k.startswith("_")}, "created_at": now}
         for row in rows
     ]
-    ids = session.scalars(
-        sa.insert(Citation).returning(Citation.id, sort_by_parameter_order=True), values
-    ).all()
+    # No RETURNING (see _write_mesh): the new rows are found again by their PMIDs.
+    session.execute(sa.insert(CITATION_TABLE), values)
+    stored = _existing_by(session, Citation.pmid, [row["pmid"] for row in rows])
+    ids = [stored[row["pmid"]].id for row in rows]
     pairs = []
     for citation_id, row in zip(ids, rows, strict=True):
         report.citation_ids[row["pmid"]] = citation_id

@@ -242,11 +242,23 @@ def store_fetched_batch(
     report = ingest_pubmed_records(session, records)
     hit = cast(sa.Table, SearchHit.__table__)
     updated = set(report.updated)
-    for pmid, citation_id in report.citation_ids.items():
+    fetched = [
+        {
+            "the_run": run_id,
+            "the_pmid": pmid,
+            "citation_id": citation_id,
+            "state": HitState.FETCHED.value,
+            "updated": pmid in updated,
+        }
+        for pmid, citation_id in report.citation_ids.items()
+    ]
+    if fetched:
+        # One executemany for the whole batch, not a statement per hit.
         session.execute(
-            sa.update(hit)
-            .where(hit.c.run_id == run_id, hit.c.pmid == pmid)
-            .values(citation_id=citation_id, state=HitState.FETCHED.value, updated=pmid in updated)
+            sa.update(hit).where(
+                hit.c.run_id == sa.bindparam("the_run"), hit.c.pmid == sa.bindparam("the_pmid")
+            ),
+            fetched,
         )
     if missing:
         session.execute(

@@ -315,3 +315,72 @@ def test_more_than_ten_thousand_hits_are_retrieved_completely(
     state = _state(database_url)
     assert state["runs"] == [("completed", total, total, total, 0)]
     assert state["n"] == total
+
+
+def test_search_commands(database_url: str, eutils: EutilsStandIn) -> None:
+    from tests.integration.cli_runs import run
+
+    run(database_url, "demo")
+    created = run(
+        database_url,
+        "search",
+        "create",
+        "--name",
+        "vte",
+        "--term",
+        "immunoglobulins",
+        "--dossier",
+        "7097",
+        "--publication-type",
+        "Review",
+        "--language",
+        "English",
+    )
+    assert created.exit_code == 0, created.output
+    strategy_id = created.output.splitlines()[-1]
+    assert strategy_id.isdigit()
+    assert 'query: (immunoglobulins) AND "review"[Publication Type] AND "english"[Language]' in (
+        created.output
+    )
+
+    ran = run(database_url, "search", "run", strategy_id)
+    assert ran.exit_code == 0, ran.output
+    assert "run " in ran.output and ": completed" in ran.output
+
+    revised = run(database_url, "search", "revise", strategy_id, "--language", "Dutch")
+    assert revised.exit_code == 0, revised.output
+    assert "vte v2" in revised.output
+    new_id = revised.output.splitlines()[-1]
+    again = run(database_url, "search", "run", new_id)
+    assert again.exit_code == 0, again.output
+
+    history = run(database_url, "search", "history", new_id).output.splitlines()
+    assert [line.split("\t")[1] for line in history] == ["v1", "v2"]
+    run_id = history[0].split("\t")[0]
+    shown = run(database_url, "search", "show-run", run_id).output
+    assert "query sent: (immunoglobulins)" in shown
+    assert "query translation: " in shown
+    assert "versions: Biopython " in shown
+
+
+def test_search_errors_are_one_line(database_url: str, eutils: EutilsStandIn) -> None:
+    from tests.integration.cli_runs import run
+
+    assert run(database_url, "search", "run", "999").output == (
+        "Error: no search strategy with id 999\n"
+    )
+    bad = run(
+        database_url,
+        "search",
+        "create",
+        "--name",
+        "x",
+        "--term",
+        "a",
+        "--from",
+        "2020-01-02",
+        "--to",
+        "2020-01-01",
+    )
+    assert bad.exit_code == 1
+    assert bad.output == "Error: the date range is reversed: 2020-01-02 > 2020-01-01\n"

@@ -1,0 +1,87 @@
+"""Harvest end to end against the E-utilities stand-in at 10 requests/s (an API key).
+
+Prints records/s and its share of what the rate limit allows with the batch size
+used (10 requests/s x batch size records per request). Target: at least 90 %.
+
+    .venv/bin/python benchmarks/bench_harvest.py [--records 10000] [--batch-size 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from evidence.config import load_settings  # noqa: E402
+from evidence.harvester import Harvester  # noqa: E402
+from evidence.pubmed.entrez import RATE_WITH_KEY, EntrezClient  # noqa: E402
+from evidence.runtime import Runtime  # noqa: E402
+from evidence.schema_migrations import upgrade  # noqa: E402
+from evidence.services.audit import Actor  # noqa: E402
+from evidence.services.search_strategies import (  # noqa: E402
+    StrategyDraft,
+    create_search_strategy,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=200)
+    args = parser.parse_args()
+
+    # The stand-in runs in its own process, as NCBI would: it must not share the GIL.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.standin.serve", "--synthetic", str(args.records)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    eutils_url = server.stdout.readline().strip()
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ.update(
+            EVIDENCE_EUTILS_URL=eutils_url, NCBI_API_KEY="bench", NCBI_EMAIL="bench@example.org"
+        )
+        url = f"sqlite:///{folder}/bench.db"
+        upgrade(url)
+        runtime = Runtime(load_settings(url))
+        with runtime.transaction() as session:
+            strategy = create_search_strategy(
+                session, draft=StrategyDraft(name="bench", terms="all[sb]"), actor=Actor("bench")
+            )
+            strategy_id = strategy.id
+        started = time.perf_counter()
+        summary = Harvester(
+            runtime, EntrezClient(runtime.settings), batch_size=args.batch_size
+        ).run(strategy_id)
+        elapsed = time.perf_counter() - started
+        runtime.close()
+    server.stdin.close()
+    counts = json.loads(server.stdout.readline())
+    server.wait()
+    requests, violations = counts["requests"], counts["violations"]
+
+    stored = summary.retrieved or 0
+    rate = stored / elapsed
+    allowed = RATE_WITH_KEY * args.batch_size
+    print(f"harvest: {stored} records in {elapsed:.1f} s over {requests} requests")
+    print(
+        f"  {rate:,.0f} records/s; the limit allows {allowed:,.0f} records/s "
+        f"({RATE_WITH_KEY:.0f} requests/s x {args.batch_size})"
+    )
+    print(f"  share of the limit: {rate / allowed:.1%} (target >= 90%)")
+    print(f"  rate-limit violations seen by the stand-in: {violations}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Serve the stand-in from its own process (for benchmarks: no shared GIL with the client).
+
+    python -m tests.standin.serve [--synthetic N]
+
+Prints the base URL on the first line, serves until standard input closes, then
+prints one JSON line with the request and rate-limit-violation counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tests.standin.eutils import EutilsStandIn, PubMed, load_templates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic", type=int, default=0)
+    args = parser.parse_args()
+    with EutilsStandIn(PubMed(load_templates(), synthetic=args.synthetic)) as standin:
+        print(standin.url, flush=True)
+        sys.stdin.read()
+        summary = {"requests": len(standin.requests), "violations": len(standin.violations)}
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()
