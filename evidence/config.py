@@ -27,16 +27,14 @@ class Settings:
     ncbi_email: str | None
     ncbi_api_key: str | None
     ncbi_tool: str
-    actor: str
+    # EVIDENCE_USER: the application user the CLI acts as (their role applies). Unset,
+    # the CLI acts as the installation's operator, named after the operating-system user.
+    user: str | None
+    operator: str
 
 
-def _actor_from_environment() -> str:
-    return (
-        os.environ.get("EVIDENCE_USER")
-        or os.environ.get("USER")
-        or os.environ.get("USERNAME")
-        or "unknown"
-    )
+def _operator_from_environment() -> str:
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
 def load_settings(database_url: str | None = None) -> Settings:
@@ -52,5 +50,6 @@ def load_settings(database_url: str | None = None) -> Settings:
         ncbi_email=os.environ.get("NCBI_EMAIL") or None,
         ncbi_api_key=os.environ.get("NCBI_API_KEY") or None,
         ncbi_tool=os.environ.get("NCBI_TOOL") or DEFAULT_TOOL,
-        actor=_actor_from_environment(),
+        user=os.environ.get("EVIDENCE_USER") or None,
+        operator=_operator_from_environment(),
     )

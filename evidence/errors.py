@@ -22,6 +22,14 @@ class Conflict(EvidenceError):
     """The change clashes with what is already stored (duplicate, stale version)."""
 
 
+class PermissionDenied(EvidenceError):
+    """The acting user's role may not do this (checked in the services themselves)."""
+
+
+class AuthenticationFailed(EvidenceError):
+    """Wrong user name or password, or a disabled user."""
+
+
 class InvalidInput(EvidenceError):
     """Input that cannot be accepted: a bad file, option or value."""
 

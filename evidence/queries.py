@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.orm import Session, selectinload
 
 from evidence.models import (
@@ -40,8 +41,11 @@ class DossierSummary:
 
 def list_dossiers(session: Session) -> list[DossierSummary]:
     """Every dossier with its current decision (the one not superseded), by reference."""
+    later = sa.orm.aliased(Decision)
     current = (
-        sa.select(Decision).where(Decision.superseded_by_id.is_(None)).subquery("current_decision")
+        sa.select(Decision)
+        .where(~sa.exists().where(later.supersedes_id == Decision.id))
+        .subquery("current_decision")
     )
     included = (
         sa.select(Appraisal.dossier_id, sa.func.count().label("n"))

@@ -13,6 +13,7 @@ from evidence.config import Settings
 from evidence.db import make_engine, make_session_factory
 from evidence.schema_migrations import require_current_schema
 from evidence.services.audit import Actor
+from evidence.services.users import actor_for_user
 
 
 @dataclass
@@ -21,10 +22,20 @@ class Runtime:
     client: str = "cli"
     _engine: Engine | None = field(default=None, repr=False)
     _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+    _actor: Actor | None = field(default=None, repr=False)
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.settings.actor, self.client)
+        """EVIDENCE_USER's user with their role, or else the installation's operator."""
+        if self._actor is None:
+            if self.settings.user is None:
+                self._actor = Actor(self.settings.operator, self.client)
+            else:
+                with self.transaction() as session:
+                    self._actor = actor_for_user(
+                        session, username=self.settings.user, client=self.client
+                    )
+        return self._actor
 
     @property
     def engine(self) -> Engine:

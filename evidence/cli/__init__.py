@@ -9,8 +9,11 @@ from evidence.cli import (  # noqa: F401 - importing registers the commands
     citations,
     dashboard,
     database,
+    decisions,
     dossiers,
+    screening,
     searches,
+    users,
 )
 from evidence.cli.base import cli
 

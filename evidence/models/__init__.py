@@ -12,11 +12,13 @@ from evidence.models.citations import (
     MeshHeading,
     MeshQualifier,
 )
-from evidence.models.decisions import Decision
+from evidence.models.decisions import Decision, DecisionSnapshot
 from evidence.models.dossiers import Dossier, DossierAbbreviation, Pico, RiskFactor
+from evidence.models.screening import ScreeningReason, ScreeningResolution, ScreeningVote
 from evidence.models.searches import SearchHit, SearchRun, SearchStrategy
 from evidence.models.spc import SpcStatement, SpcStatementProduct
 from evidence.models.substances import Condition, Product, Substance
+from evidence.models.users import User
 
 __all__ = [
     "AbstractSection",
@@ -31,6 +33,7 @@ __all__ = [
     "CommentCorrection",
     "Condition",
     "Decision",
+    "DecisionSnapshot",
     "Dossier",
     "DossierAbbreviation",
     "MeshHeading",
@@ -38,10 +41,14 @@ __all__ = [
     "Pico",
     "Product",
     "RiskFactor",
+    "ScreeningReason",
+    "ScreeningResolution",
+    "ScreeningVote",
     "SearchHit",
     "SearchRun",
     "SearchStrategy",
     "SpcStatement",
     "SpcStatementProduct",
     "Substance",
+    "User",
 ]

@@ -51,6 +51,10 @@ class Appraisal(Base):
     author_remarks: Mapped[str | None] = mapped_column(sa.Text)
     appraised_by: Mapped[str | None] = mapped_column(sa.String(200))
     appraised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: an UPDATE names the version it read; a stale one changes nothing.
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 - SQLAlchemy's API
 
     dossier: Mapped[Dossier] = relationship(back_populates="appraisals")
     citation: Mapped[Citation] = relationship()

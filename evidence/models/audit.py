@@ -18,6 +18,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(sa.String(200))
+    actor_role: Mapped[str | None] = mapped_column(sa.String(20))
     action: Mapped[str] = mapped_column(sa.String(50))
     entity_type: Mapped[str] = mapped_column(sa.String(50))
     entity_id: Mapped[str] = mapped_column(sa.String(100))

@@ -9,19 +9,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.models.base import Base, UTCDateTime, enum_type, utcnow
-from evidence.models.vocabulary import DossierStatus
+from evidence.models.vocabulary import DossierStatus, ScreeningMode
 
 if TYPE_CHECKING:
     from evidence.models.appraisals import Appraisal
     from evidence.models.citations import Citation
     from evidence.models.decisions import Decision
+    from evidence.models.screening import ScreeningReason
     from evidence.models.searches import SearchStrategy
     from evidence.models.substances import Condition, Substance
 
 
 class Dossier(Base):
     __tablename__ = "dossier"
-    __table_args__ = (sa.UniqueConstraint("substance_id", "condition_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("substance_id", "condition_id"),
+        sa.CheckConstraint("re_search_interval_days > 0", name="interval_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # An external number (e.g. KNMP's 7097): opaque, leading zeros kept, never arithmetic.
@@ -40,8 +44,17 @@ class Dossier(Base):
     )
     conclusion: Mapped[str | None] = mapped_column(sa.Text)
     additional_remarks: Mapped[str | None] = mapped_column(sa.Text)
+    screening_mode: Mapped[ScreeningMode] = mapped_column(
+        enum_type(ScreeningMode, "screening_mode"), default=ScreeningMode.SINGLE
+    )
+    # Living surveillance: searches are re-run this long after the previous run.
+    re_search_interval_days: Mapped[int] = mapped_column(default=365)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Optimistic locking: an UPDATE names the version it read; a stale one changes nothing.
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 - SQLAlchemy's API
 
     substance: Mapped[Substance] = relationship()
     condition: Mapped[Condition] = relationship(back_populates="dossiers")
@@ -64,6 +77,9 @@ class Dossier(Base):
     )
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="dossier", order_by="(Decision.decided_on, Decision.id)"
+    )
+    screening_reasons: Mapped[list[ScreeningReason]] = relationship(
+        order_by="ScreeningReason.code", cascade="all, delete-orphan", passive_deletes=True
     )
 
 

@@ -149,3 +149,22 @@ class HitState(enum.StrEnum):
     PENDING = "pending"  # found by the search, record not fetched yet
     FETCHED = "fetched"
     MISSING = "missing"  # PubMed never returned the record, after every retry
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CHAIR = "chair"
+    MEMBER = "member"  # committee member
+    ANALYST = "analyst"
+    AUDITOR = "auditor"  # read-only
+
+
+class ScreeningMode(enum.StrEnum):
+    SINGLE = "single"
+    DUAL = "dual"  # two reviewers, blind to each other; disagreements resolved by a third
+
+
+class SignatureMeaning(enum.StrEnum):
+    APPROVED = "approved"
+    REVIEWED = "reviewed"
+    AUTHORED = "authored"

@@ -1,1 +1,1 @@
-"""PubMed XML: plain records and the streaming parser that produces them."""
+"""PubMed data: plain records and the code that fetches and parses them."""

@@ -124,11 +124,13 @@ def _spc_line(statement: SpcStatement, language: str) -> str:
     return f"{products} - {heading}{detail}:\n    {statement.text.replace(chr(10), ' ')}"
 
 
-def _decision_line(decision: Decision, words: dict[str, str], language: str) -> str:
+def _decision_line(
+    decision: Decision, superseded: bool, words: dict[str, str], language: str
+) -> str:
     def yes_no(value: bool) -> str:
         return words["yes"] if value else words["no"]
 
-    state = words["superseded"] if decision.superseded_by_id else words["in_force"]
+    state = words["superseded"] if superseded else words["in_force"]
     return (
         f"{words['contraindication']}: {yes_no(decision.contraindication)}   "
         f"{words['action']}: {yes_no(decision.action_needed)}   "
@@ -186,7 +188,10 @@ def dossier_sections(dossier: Dossier, statements: list[SpcStatement]) -> list[S
             for c in sources.values()
         )
     sections.append(Section("risk_factors", words["risk_factors"], factors or words["none"]))
-    decisions = "\n".join(_decision_line(d, words, language) for d in dossier.decisions)
+    superseded = {d.supersedes_id for d in dossier.decisions}
+    decisions = "\n".join(
+        _decision_line(d, d.id in superseded, words, language) for d in dossier.decisions
+    )
     sections.append(Section("decision", words["decision"], decisions or words["none"]))
     return sections
 

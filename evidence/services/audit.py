@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from evidence import __version__
 from evidence.models import AuditEvent
 from evidence.models.base import utcnow
+from evidence.models.vocabulary import Role
 
 # Serialises writers of the chain on PostgreSQL, so two transactions never
 # chain onto the same predecessor. SQLite already has a single writer.
@@ -22,10 +23,15 @@ _CHAIN_LOCK_KEY = 7_097_001
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting, and through which interface."""
+    """Who is acting, in which role, and through which interface.
+
+    ``role`` None is the installation's operator (the CLI without ``EVIDENCE_USER``).
+    """
 
     name: str
     client: str = "cli"
+    role: Role | None = None
+    user_id: int | None = None
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -42,6 +48,8 @@ def _canonical(event: AuditEvent) -> bytes:
         "app_version": event.app_version,
         "prev_hash": event.prev_hash,
     }
+    if event.actor_role is not None:  # absent from events written before roles existed
+        payload["actor_role"] = event.actor_role
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 
@@ -76,6 +84,7 @@ def record_event(
     event = AuditEvent(
         occurred_at=(occurred_at or utcnow()).replace(microsecond=0),
         actor=actor.name,
+        actor_role=actor.role.value if actor.role else "operator",
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,

@@ -7,6 +7,7 @@ from itertools import islice
 
 from sqlalchemy.orm import Session
 
+from evidence.permissions import Permission, require
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.services.audit import Actor, record_event
 from evidence.services.citation_ingest import (
@@ -28,6 +29,7 @@ def import_citation_records(
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Store every record of one file; the caller's transaction makes it all or nothing."""
+    require(actor, Permission.IMPORT_CITATIONS)
     report = IngestReport()
     iterator = iter(records)
     seen = 0

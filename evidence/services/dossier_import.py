@@ -43,6 +43,7 @@ from evidence.models.vocabulary import (
     TextAvailability,
     WhoUmcCategory,
 )
+from evidence.permissions import Permission, require
 from evidence.services.audit import Actor, record_event
 from evidence.services.catalog import (
     ensure_citation,
@@ -221,6 +222,7 @@ def import_dossier(
     session: Session, *, document: dict[str, Any], actor: Actor, source: str | None = None
 ) -> Dossier:
     """Store a whole dossier from a validated document (see ``evidence.dossier_files``)."""
+    require(actor, Permission.IMPORT_DOSSIER)
     reference = document["reference"]
     if session.scalar(sa.select(Dossier.id).where(Dossier.reference == reference)):
         raise Conflict(f"dossier {reference} already exists")
@@ -277,9 +279,7 @@ def _record_decisions(session: Session, dossier: Dossier, decisions: list[Decisi
     previous: Decision | None = None
     for decision in decisions:
         decision.dossier = dossier
+        decision.supersedes = previous
         session.add(decision)
         session.flush()
-        if previous is not None:
-            previous.superseded_by_id = decision.id
         previous = decision
-    session.flush()

@@ -23,6 +23,7 @@ from evidence.errors import Conflict, InvalidInput, NotFound
 from evidence.models import SearchHit, SearchRun, SearchStrategy
 from evidence.models.base import utcnow
 from evidence.models.vocabulary import HitState, SearchRunOutcome
+from evidence.permissions import Permission, require
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.services.audit import Actor, record_event
 from evidence.services.citation_ingest import ingest_pubmed_records
@@ -113,6 +114,7 @@ def start_search_run(
     today: date | None = None,
 ) -> RunPlan:
     """Begin a run of this strategy version, or resume the one a kill left unfinished."""
+    require(actor, Permission.RUN_SEARCH)
     strategy = get_search_strategy(session, strategy_id=strategy_id)
     unfinished = _unfinished_run(session, strategy_id)
     now = utcnow()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from evidence.errors import Conflict, InvalidInput, NotFound
 from evidence.models import Dossier, SearchStrategy
 from evidence.models.vocabulary import TextAvailability
+from evidence.permissions import Permission, require
 from evidence.pubmed.query import StrategyFilters, build_query
 from evidence.services.audit import Actor, record_event
 
@@ -84,6 +85,7 @@ def create_search_strategy(
     session: Session, *, draft: StrategyDraft, actor: Actor, dossier_reference: str | None = None
 ) -> SearchStrategy:
     """A new strategy at version 1, optionally for a dossier."""
+    require(actor, Permission.MANAGE_SEARCHES)
     draft.check()
     dossier_id = None
     if dossier_reference is not None:
@@ -140,6 +142,7 @@ def revise_search_strategy(
     session: Session, *, strategy_id: int, draft: StrategyDraft, actor: Actor
 ) -> SearchStrategy:
     """Editing never changes a version that runs point at: it adds the next version."""
+    require(actor, Permission.MANAGE_SEARCHES)
     draft.check()
     current = get_search_strategy(session, strategy_id=strategy_id)
     if draft.name != current.name:

@@ -153,6 +153,9 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("biopython_version", sa.String(length=50), nullable=True))
         batch_op.add_column(sa.Column("tool_version", sa.String(length=50), nullable=True))
+        batch_op.create_check_constraint(
+            "window_order", "window_from IS NULL OR window_to IS NULL OR window_from <= window_to"
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_search_run_since_run_id_search_run"),
             "search_run",
@@ -167,6 +170,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_search_run_since_run_id_search_run"), type_="foreignkey"
         )
+        batch_op.drop_constraint(op.f("ck_search_run_window_order"), type_="check")
         batch_op.drop_column("tool_version")
         batch_op.drop_column("biopython_version")
         batch_op.drop_column("timings")

@@ -1,0 +1,1 @@
+"""Decision, lifecycle and SPC commands."""

@@ -1,0 +1,1 @@
+"""Screening commands (evidence screen ...)."""

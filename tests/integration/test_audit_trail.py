@@ -1,0 +1,94 @@
+"""The audit trail: append-only in the database itself, and tampering shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from evidence.db import make_engine
+from evidence.models import AuditEvent
+from tests.integration.cli_runs import run
+
+
+@pytest.fixture
+def without_triggers(demo_engine: Engine) -> Iterator[Engine]:
+    """What an attacker with database rights could do; the chain must still tell.
+
+    The triggers come back afterwards: the PostgreSQL database outlives the test.
+    """
+    postgres = demo_engine.dialect.name == "postgresql"
+    with demo_engine.begin() as connection:
+        if postgres:
+            connection.execute(sa.text("DROP TRIGGER audit_event_append_only ON audit_event"))
+        else:
+            connection.execute(sa.text("DROP TRIGGER audit_event_no_update"))
+            connection.execute(sa.text("DROP TRIGGER audit_event_no_delete"))
+    yield demo_engine
+    if postgres:
+        with demo_engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON "
+                    "audit_event FOR EACH ROW EXECUTE FUNCTION refuse_change()"
+                )
+            )
+    demo_engine.dispose()
+
+
+@pytest.fixture
+def demo_engine(database_url: str) -> Engine:
+    assert run(database_url, "demo").exit_code == 0
+    return make_engine(database_url)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_event SET actor = 'mallory' WHERE id = 1", "DELETE FROM audit_event"],
+)
+def test_the_database_refuses_update_and_delete(demo_engine: Engine, statement: str) -> None:
+    with pytest.raises(sa.exc.DatabaseError) as refused, demo_engine.begin() as connection:
+        connection.execute(sa.text(statement))
+    assert "audit_event is append-only" in str(refused.value)
+    demo_engine.dispose()
+
+
+def _verify(database_url: str) -> tuple[int, str]:
+    result = run(database_url, "audit", "verify")
+    return result.exit_code, result.output
+
+
+def test_intact_after_demo(database_url: str, demo_engine: Engine) -> None:
+    assert _verify(database_url) == (0, "intact, 2 events\n")
+    demo_engine.dispose()
+
+
+def test_altered_event_is_detected(database_url: str, without_triggers: Engine) -> None:
+    with without_triggers.begin() as connection:
+        connection.execute(sa.text("UPDATE audit_event SET actor = 'mallory' WHERE id = 2"))
+    assert _verify(database_url) == (1, "broken at event 2: its content does not match its hash\n")
+
+
+def test_deleted_event_is_detected(database_url: str, without_triggers: Engine) -> None:
+    with without_triggers.begin() as connection:
+        connection.execute(sa.text("DELETE FROM audit_event WHERE id = 1"))
+    assert _verify(database_url) == (
+        1,
+        "broken at event 2: its link to the previous event is broken\n",
+    )
+
+
+def test_inserted_event_is_detected(database_url: str, demo_engine: Engine) -> None:
+    """INSERT stays allowed (it is how events are written): a forged one breaks the chain."""
+    table = AuditEvent.__table__
+    with demo_engine.begin() as connection:
+        first = connection.execute(sa.select(table).where(table.c.id == 1)).mappings().one()
+        forged = {**first, "id": 3, "action": "delete", "hash": "f" * 64}
+        connection.execute(sa.insert(table).values(**forged))
+    demo_engine.dispose()
+    assert _verify(database_url) == (
+        1,
+        "broken at event 3: its link to the previous event is broken\n",
+    )
