@@ -8,7 +8,6 @@ XML parser's reading of the same record.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 from pathlib import Path
@@ -112,18 +111,6 @@ def _source_lines(path: Path) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- against the XML parser
-
-
-def _xml_pmids() -> dict[str, Path]:
-    """PMID → an XML fixture holding that record (the 233 MB bulk file left out)."""
-    found: dict[str, Path] = {}
-    for path in sorted(PUBMED_XML.rglob("*")):
-        if not path.is_file() or path.relative_to(PUBMED_XML).parts[0] == "bulk":
-            continue
-        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        for pmid in re.findall(rb"<MedlineCitation[^>]*>\s*<PMID[^>]*>(\d+)</PMID>", data):
-            found.setdefault(pmid.decode(), path)
-    return found
 
 
 def _mesh(record: ArticleRecord) -> list[tuple[str, bool, list[tuple[str, bool]]]]:
