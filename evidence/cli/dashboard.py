@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from evidence.cli.base import cli, runtime_of
+from evidence.cli.base import cli, fail, runtime_of
+from evidence.cli.users import read_password
+from evidence.services.users import create_first_admin, user_count
 
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -24,6 +26,7 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
     Example: evidence dashboard --port 8501
     """
     runtime = runtime_of(ctx)
+    _ensure_first_admin(ctx)
     env = {**os.environ, "EVIDENCE_DATABASE_URL": runtime.settings.database_url}
     command = [
         sys.executable,
@@ -42,3 +45,23 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
     ]
     click.echo(f"dashboard on http://{host}:{port} (database {runtime.settings.database_url})")
     ctx.exit(subprocess.call(command, env=env))  # noqa: S603 - our own interpreter and app
+
+
+def _ensure_first_admin(ctx: click.Context) -> None:
+    """On first start (no users yet) create "admin": EVIDENCE_ADMIN_PASSWORD, or ask."""
+    runtime = runtime_of(ctx)
+    with runtime.transaction() as session:
+        if user_count(session):
+            return
+    password = os.environ.get("EVIDENCE_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            fail(
+                "no users yet: set EVIDENCE_ADMIN_PASSWORD for the first admin, or run "
+                "`evidence user add admin --role admin`"
+            )
+        click.echo("No users yet: choose the password of the first administrator, 'admin'.")
+        password = read_password(from_stdin=False)
+    with runtime.transaction() as session:
+        create_first_admin(session, password=password, actor=runtime.actor)
+    click.echo("created the first administrator: admin")

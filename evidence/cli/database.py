@@ -7,6 +7,7 @@ import click
 from evidence.cli.base import cli, runtime_of
 from evidence.schema_migrations import current_revision, downgrade, head_revision, upgrade
 from evidence.services.reference_data import load_reference_dossiers
+from evidence.services.users import DEMO_PASSWORD, create_demo_users
 
 
 @cli.group()
@@ -57,7 +58,10 @@ def db_current(ctx: click.Context) -> None:
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Migrate the database and load the reference dossiers (safe to run twice).
+    """Migrate, load the reference dossiers and one demo user per role (safe to run twice).
+
+    The demo users (admin, chair, member, analyst, auditor) share the password
+    "demo-password": for trying the system out, never for real work.
 
     Example: evidence demo
     """
@@ -65,6 +69,9 @@ def demo(ctx: click.Context) -> None:
     upgrade(runtime.settings.database_url)
     with runtime.transaction() as session:
         results = load_reference_dossiers(session, actor=runtime.actor)
+        created = create_demo_users(session, actor=runtime.actor)
     for result in results:
         state = "loaded" if result.loaded else "already present"
         click.echo(f"{result.reference}: {result.title} ({state})")
+    if created:
+        click.echo(f"demo users (password {DEMO_PASSWORD!r}): {', '.join(created)}")

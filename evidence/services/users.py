@@ -153,3 +153,44 @@ def verify_password(session: Session, *, actor: Actor, password: str) -> User:
 
 def user_count(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
+
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented, for demo databases only
+DEMO_USERS = (
+    ("admin", "Demo administrator", Role.ADMIN),
+    ("chair", "Demo chair", Role.CHAIR),
+    ("member", "Demo committee member", Role.MEMBER),
+    ("analyst", "Demo analyst", Role.ANALYST),
+    ("auditor", "Demo auditor", Role.AUDITOR),
+)
+
+
+def create_first_admin(session: Session, *, password: str, actor: Actor) -> User | None:
+    """On a database without users, the first administrator ("admin"); otherwise nothing."""
+    if user_count(session):
+        return None
+    return add_user(
+        session,
+        username="admin",
+        display_name="Administrator",
+        role=Role.ADMIN,
+        password=password,
+        actor=actor,
+    )
+
+
+def create_demo_users(session: Session, *, actor: Actor) -> list[str]:
+    """One user per role, all with the documented demo password; existing ones are kept."""
+    created = []
+    for username, display_name, role in DEMO_USERS:
+        if session.scalar(sa.select(User.id).where(User.username == username)) is None:
+            add_user(
+                session,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password=DEMO_PASSWORD,
+                actor=actor,
+            )
+            created.append(username)
+    return created

@@ -61,7 +61,7 @@ def _verify(database_url: str) -> tuple[int, str]:
 
 
 def test_intact_after_demo(database_url: str, demo_engine: Engine) -> None:
-    assert _verify(database_url) == (0, "intact, 2 events\n")
+    assert _verify(database_url) == (0, "intact, 7 events\n")  # 2 dossiers, 5 demo users
     demo_engine.dispose()
 
 
@@ -85,10 +85,10 @@ def test_inserted_event_is_detected(database_url: str, demo_engine: Engine) -> N
     table = AuditEvent.__table__
     with demo_engine.begin() as connection:
         first = connection.execute(sa.select(table).where(table.c.id == 1)).mappings().one()
-        forged = {**first, "id": 3, "action": "delete", "hash": "f" * 64}
+        forged = {**first, "id": 8, "action": "delete", "hash": "f" * 64}
         connection.execute(sa.insert(table).values(**forged))
     demo_engine.dispose()
     assert _verify(database_url) == (
         1,
-        "broken at event 3: its link to the previous event is broken\n",
+        "broken at event 8: its link to the previous event is broken\n",
     )
