@@ -140,3 +140,17 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id as in production, with small cost parameters: tests make many users.
+
+    The algorithm, the hash format and the verification path stay the real ones.
+    """
+    from argon2 import PasswordHasher
+
+    import evidence.services.users
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(evidence.services.users, "_HASHER", cheap)
