@@ -13,6 +13,7 @@ from evidence.cli import (  # noqa: F401 - importing registers the commands
     dossiers,
     screening,
     searches,
+    surveillance,
     users,
 )
 from evidence.cli.base import cli
