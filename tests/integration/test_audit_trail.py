@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -92,3 +93,21 @@ def test_inserted_event_is_detected(database_url: str, demo_engine: Engine) -> N
         1,
         "broken at event 8: its link to the previous event is broken\n",
     )
+
+
+def test_export_gives_every_event(database_url: str, demo_engine: Engine, tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    lines = run(database_url, "audit", "export").output.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [event["id"] for event in events] == list(range(1, 8))
+    assert events[0]["after"]["title"] == "Veneuze trombo-embolie: immunoglobuline, normaal"
+    assert events[1]["prev_hash"] == events[0]["hash"]
+    out = tmp_path / "audit.csv"
+    assert run(database_url, "audit", "export", "--format", "csv", "-o", str(out)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+    assert [row["hash"] for row in rows] == [event["hash"] for event in events]
+    assert json.loads(rows[0]["after"])["status"] == "decided"
+    demo_engine.dispose()
