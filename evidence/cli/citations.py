@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from evidence import citation_files
 from evidence.cli.base import cli, runtime_of
-from evidence.pubmed.medline import iter_medline
-from evidence.pubmed.records import ArticleRecord, Deletion
-from evidence.pubmed.ris import iter_ris
-from evidence.pubmed.xml_parser import iter_pubmed_xml
+from evidence.pubmed.background import read_records
 from evidence.queries import citation_export_rows
 from evidence.services.citation_imports import import_citation_records
 
-Reader = Callable[[Path], Iterable[ArticleRecord | Deletion]]
 FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -31,14 +27,14 @@ def _counter(path: Path) -> Callable[[int], None]:
     return show
 
 
-def _import_files(ctx: click.Context, files: tuple[Path, ...], reader: Reader, fmt: str) -> None:
+def _import_files(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
     """Each file in its own transaction: a file with one bad record stores nothing."""
     runtime = runtime_of(ctx)
     for path in files:
         with runtime.transaction() as session:
             report = import_citation_records(
                 session,
-                records=reader(path),
+                records=read_records(fmt, path),
                 record_format=fmt,
                 source=str(path),
                 actor=runtime.actor,
@@ -67,7 +63,7 @@ def import_pubmed_xml(ctx: click.Context, files: tuple[Path, ...]) -> None:
 
     Example: evidence import pubmed-xml pubmed25n0001.xml.gz
     """
-    _import_files(ctx, files, iter_pubmed_xml, "pubmed-xml")
+    _import_files(ctx, files, "pubmed-xml")
 
 
 @import_group.command("medline")
@@ -78,7 +74,7 @@ def import_medline(ctx: click.Context, files: tuple[Path, ...]) -> None:
 
     Example: evidence import medline pubmed-export.nbib
     """
-    _import_files(ctx, files, iter_medline, "medline")
+    _import_files(ctx, files, "medline")
 
 
 @import_group.command("ris")
@@ -92,7 +88,7 @@ def import_ris(ctx: click.Context, files: tuple[Path, ...]) -> None:
 
     Example: evidence import ris embase-export.ris
     """
-    _import_files(ctx, files, iter_ris, "ris")
+    _import_files(ctx, files, "ris")
 
 
 @cli.group("export")
