@@ -26,6 +26,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import IO, NamedTuple, TypeAlias
 
 from lxml import etree
@@ -67,6 +68,8 @@ class _RecordError(Exception):
 
 
 class JournalInfo(NamedTuple):
+    """What ``parse_journal`` reads from ``Article/Journal``."""
+
     title: str | None
     abbrev: str | None
     issn: str | None
@@ -271,7 +274,8 @@ def parse_book_article(element: Element) -> ArticleRecord:
     if document is None:
         document = _NOTHING
     parts = _children(document)
-    book = _children(parts.get("Book", _NOTHING))
+    book_element = parts.get("Book", _NOTHING)
+    book = _children(book_element)
     book_title = _text(book.get("BookTitle"))
     ids = parse_article_ids(parts.get("ArticleIdList"))
     year, date_text = parse_pub_date(book.get("PubDate"))
@@ -279,7 +283,7 @@ def parse_book_article(element: Element) -> ArticleRecord:
     return ArticleRecord(
         pmid=_require_pmid(parts.get("PMID"), element),
         pmid_version=parse_pmid_version(parts.get("PMID")),
-        doi=ids.get("doi") or parse_elocation_doi(parts.get("Book", _NOTHING)),
+        doi=ids.get("doi") or parse_elocation_doi(book_element),
         pmcid=ids.get("pmc"),
         pii=ids.get("pii"),
         title=_text(parts.get("ArticleTitle")) or book_title,
@@ -289,6 +293,7 @@ def parse_book_article(element: Element) -> ArticleRecord:
         journal=book_title,
         volume=_text(book.get("Volume")),
         pages=parse_pages(parts.get("Pagination")),
+        elocation=parse_elocation(book_element),
         year=year,
         pub_date_text=date_text,
         language=languages[0] if languages else None,
@@ -367,9 +372,9 @@ def parse_article_ids(id_list: Element | None) -> dict[str, str]:
     if id_list is None:
         return ids
     for article_id in id_list.iterchildren("ArticleId"):
-        value = _text(article_id)
         id_type = article_id.get("IdType")
-        if value is not None and id_type and id_type not in ids:
+        value = article_id.text  # identifiers carry no markup
+        if id_type and id_type not in ids and value and not value.isspace():
             ids[id_type] = value.strip()
     return ids
 
@@ -422,42 +427,73 @@ def parse_abstract_sections(abstract: Element | None) -> tuple[AbstractSection, 
 
 def parse_authors(container: Element) -> tuple[Author, ...]:
     """The authors, persons and groups, in order; a book's editors are left out."""
-    authors: list[Author] = []
+    drafts: list[_AuthorDraft] = []
     for author_list in container.iterchildren("AuthorList"):
         if author_list.get("Type", "authors") == "authors":
-            authors.extend(map(parse_author, author_list.iterchildren("Author")))
-    return tuple(authors)
+            drafts.extend(_author_drafts(author_list))
+    return tuple(draft.freeze() for draft in drafts)
 
 
-_AUTHOR_FIELDS = ("LastName", "ForeName", "Initials", "CollectiveName", "Affiliation", "Identifier")
+# Affiliation sits in AffiliationInfo since 2014 and directly in Author before.
+_AUTHOR_NODES = (
+    "Author",
+    "LastName",
+    "ForeName",
+    "Initials",
+    "CollectiveName",
+    "Affiliation",
+    "Identifier",
+)
 
 
-def parse_author(author: Element) -> Author:
-    """One ``Author``. Affiliation sits in AffiliationInfo (before 2014: directly).
+@dataclass(slots=True)
+class _AuthorDraft:
+    last_name: str | None = None
+    fore_name: str | None = None
+    initials: str | None = None
+    collective_name: str | None = None
+    affiliations: list[str] = field(default_factory=list)
+    orcid: str | None = None
 
-    This runs for every author of every record, hence one filtered pass and plain
-    ``.text`` for the names, which the DTD allows no markup in.
+    def freeze(self) -> Author:
+        return Author(
+            self.last_name or None,
+            self.fore_name or None,
+            self.initials or None,
+            self.collective_name,
+            tuple(self.affiliations),
+            self.orcid,
+        )
+
+
+def _author_drafts(author_list: Element) -> list[_AuthorDraft]:
+    """Read a whole AuthorList in one filtered pass; each <Author> starts a new draft.
+
+    This runs for every author of every record: one iterator per list rather than
+    per author, and plain ``.text`` for the names, which the DTD keeps free of markup.
     """
-    last = fore = initials = collective = orcid = None
-    affiliations: list[str] = []
-    for child in author.iter(_AUTHOR_FIELDS):
-        tag = child.tag
-        if tag == "LastName":
-            last = child.text
+    drafts: list[_AuthorDraft] = []
+    draft = _AuthorDraft()
+    for node in author_list.iter(_AUTHOR_NODES):
+        tag = node.tag
+        if tag == "Author":
+            draft = _AuthorDraft()
+            drafts.append(draft)
+        elif tag == "LastName":
+            draft.last_name = node.text
         elif tag == "ForeName":
-            fore = child.text
+            draft.fore_name = node.text
         elif tag == "Initials":
-            initials = child.text
+            draft.initials = node.text
         elif tag == "Affiliation":
-            if (affiliation := _text(child)) is not None:
-                affiliations.append(affiliation)
+            if (affiliation := _text(node)) is not None:
+                draft.affiliations.append(affiliation)
         elif tag == "CollectiveName":
-            collective = _text(child)
-        elif orcid is None and child.get("Source") == "ORCID":
-            orcid = parse_orcid(child)
-    return Author(
-        last or None, fore or None, initials or None, collective, tuple(affiliations), orcid
-    )
+            draft.collective_name = _text(node)
+        # an Identifier; an ORCID misfiled under AffiliationInfo is still this author's
+        elif draft.orcid is None and node.get("Source") == "ORCID":
+            draft.orcid = parse_orcid(node)
+    return drafts
 
 
 def parse_orcid(identifier: Element) -> str | None:
@@ -478,7 +514,7 @@ def parse_journal(journal: Element | None) -> JournalInfo:
     return JournalInfo(
         title=_text(parts.get("Title")),
         abbrev=_text(parts.get("ISOAbbreviation")),
-        issn=_text(_first(journal, "ISSN")),
+        issn=_text(parts.get("ISSN")),
         volume=_text(issue.get("Volume")),
         issue=_text(issue.get("Issue")),
         year=year,
@@ -494,8 +530,13 @@ def parse_pub_date(pub_date: Element | None) -> tuple[int | None, str | None]:
     if pub_date is None:
         return None, None
     # Year Month Day, Year Season, or a single MedlineDate: never markup inside
-    text = " ".join(part.strip() for part in _child_texts(pub_date)) or None
-    year = _YEAR.search(text) if text else None
+    parts = [part.strip() for part in _child_texts(pub_date)]
+    if not parts:
+        return None, None
+    text = " ".join(parts)
+    if parts[0][:4].isdigit():  # Year, or a MedlineDate that starts with one
+        return int(parts[0][:4]), text
+    year = _YEAR.search(text)
     return (int(year.group()) if year else None), text
 
 
