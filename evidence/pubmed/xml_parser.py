@@ -24,23 +24,38 @@ import lzma
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from typing import IO, NamedTuple, TypeAlias
+from typing import IO, TypeAlias
 
 from lxml import etree
 
 from evidence.errors import ParseError
 from evidence.pubmed.records import (
-    AbstractSection,
     ArticleRecord,
-    Author,
-    CommentCorrection,
     Deletion,
-    MeshHeading,
-    MeshQualifier,
-    PublicationType,
+)
+from evidence.pubmed.xml_fields import (
+    NOTHING,
+    child_map,
+    element_text,
+    first_child,
+    parse_abstract_sections,
+    parse_article_ids,
+    parse_authors,
+    parse_comments_corrections,
+    parse_deleted_pmids,
+    parse_elocation,
+    parse_elocation_doi,
+    parse_journal,
+    parse_keywords,
+    parse_languages,
+    parse_mesh_headings,
+    parse_other_pmcid,
+    parse_pages,
+    parse_pmid_version,
+    parse_pub_date,
+    parse_publication_types,
 )
 
 Element: TypeAlias = etree._Element
@@ -55,28 +70,11 @@ _PUBMED_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", *_RECORD_TA
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _DECOMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, lzma.LZMAError, zlib.error)
-_YEAR = re.compile(r"\d{4}")
-_ORCID_URL = re.compile(r"^\s*https?://(?:www\.)?orcid\.org/", re.IGNORECASE)
 _LXML_POSITION = re.compile(r",? line \d+, column \d+$")
-
-# Stands in for a missing container so that lookups on it simply find nothing.
-_NOTHING = etree.Element("nothing")
 
 
 class _RecordError(Exception):
     """A well-formed element that cannot be a record (no PMID)."""
-
-
-class JournalInfo(NamedTuple):
-    """What ``parse_journal`` reads from ``Article/Journal``."""
-
-    title: str | None
-    abbrev: str | None
-    issn: str | None
-    volume: str | None
-    issue: str | None
-    year: int | None
-    pub_date_text: str | None
 
 
 # ---------------------------------------------------------------- entry points
@@ -206,7 +204,7 @@ def _syntax_message(label: str, exc: etree.XMLSyntaxError, last_pmid: str | None
 def _check_root(root: Element | None, label: str) -> None:
     if root is None or root.tag in _PUBMED_ROOTS:
         return
-    error = _text(root.find("ERROR"))
+    error = element_text(root.find("ERROR"))
     detail = f": {error}" if error else ""
     raise ParseError(
         f"{label}: not PubMed XML (root element <{etree.QName(root).localname}>){detail}"
@@ -225,13 +223,13 @@ def parse_article(element: Element) -> ArticleRecord:
     if element.tag == "MedlineCitation":
         citation, pubmed_data = element, None
     else:
-        top = _children(element)
-        citation, pubmed_data = top.get("MedlineCitation", _NOTHING), top.get("PubmedData")
-    parts = _children(citation)
-    article = parts.get("Article", _NOTHING)
-    fields = _children(article)
+        top = child_map(element)
+        citation, pubmed_data = top.get("MedlineCitation", NOTHING), top.get("PubmedData")
+    parts = child_map(citation)
+    article = parts.get("Article", NOTHING)
+    fields = child_map(article)
     journal = parse_journal(fields.get("Journal"))
-    ids = parse_article_ids(_first(pubmed_data, "ArticleIdList"))
+    ids = parse_article_ids(first_child(pubmed_data, "ArticleIdList"))
     languages = parse_languages(article)
     return ArticleRecord(
         pmid=_require_pmid(parts.get("PMID"), element),
@@ -239,8 +237,8 @@ def parse_article(element: Element) -> ArticleRecord:
         doi=ids.get("doi") or parse_elocation_doi(article),
         pmcid=ids.get("pmc") or parse_other_pmcid(citation),
         pii=ids.get("pii"),
-        title=_text(fields.get("ArticleTitle")),
-        vernacular_title=_text(fields.get("VernacularTitle")),
+        title=element_text(fields.get("ArticleTitle")),
+        vernacular_title=element_text(fields.get("VernacularTitle")),
         abstract_sections=parse_abstract_sections(fields.get("Abstract")),
         authors=parse_authors(article),
         journal=journal.title,
@@ -254,7 +252,7 @@ def parse_article(element: Element) -> ArticleRecord:
         pub_date_text=journal.pub_date_text,
         language=languages[0] if languages else None,
         languages=languages,
-        publication_types=parse_publication_types(fields.get("PublicationTypeList", _NOTHING)),
+        publication_types=parse_publication_types(fields.get("PublicationTypeList", NOTHING)),
         mesh_headings=parse_mesh_headings(parts.get("MeshHeadingList")),
         keywords=parse_keywords(citation),
         comments_corrections=parse_comments_corrections(parts.get("CommentsCorrectionsList")),
@@ -270,13 +268,13 @@ def parse_book_article(element: Element) -> ArticleRecord:
     for the journal. A record for a whole book has no ArticleTitle: its title is
     the book title.
     """
-    document = _first(element, "BookDocument")
+    document = first_child(element, "BookDocument")
     if document is None:
-        document = _NOTHING
-    parts = _children(document)
-    book_element = parts.get("Book", _NOTHING)
-    book = _children(book_element)
-    book_title = _text(book.get("BookTitle"))
+        document = NOTHING
+    parts = child_map(document)
+    book_element = parts.get("Book", NOTHING)
+    book = child_map(book_element)
+    book_title = element_text(book.get("BookTitle"))
     ids = parse_article_ids(parts.get("ArticleIdList"))
     year, date_text = parse_pub_date(book.get("PubDate"))
     languages = parse_languages(document)
@@ -286,12 +284,12 @@ def parse_book_article(element: Element) -> ArticleRecord:
         doi=ids.get("doi") or parse_elocation_doi(book_element),
         pmcid=ids.get("pmc"),
         pii=ids.get("pii"),
-        title=_text(parts.get("ArticleTitle")) or book_title,
-        vernacular_title=_text(parts.get("VernacularTitle")),
+        title=element_text(parts.get("ArticleTitle")) or book_title,
+        vernacular_title=element_text(parts.get("VernacularTitle")),
         abstract_sections=parse_abstract_sections(parts.get("Abstract")),
         authors=parse_authors(document),
         journal=book_title,
-        volume=_text(book.get("Volume")),
+        volume=element_text(book.get("Volume")),
         pages=parse_pages(parts.get("Pagination")),
         elocation=parse_elocation(book_element),
         year=year,
@@ -312,307 +310,8 @@ def _serialise(element: Element) -> bytes:
 
 
 def _require_pmid(pmid: Element | None, record: Element) -> str:
-    value = _text(pmid)
+    value = element_text(pmid)
     if value is None:
         tag = etree.QName(record).localname
         raise _RecordError(f"<{tag}> without a PMID at line {record.sourceline}")
     return value.strip()
-
-
-# ---------------------------------------------------------------- small helpers
-
-
-def _children(element: Element) -> dict[object, Element]:
-    """The element's children by tag (the last one where a tag repeats)."""
-    return {child.tag: child for child in element}
-
-
-def _first(element: Element | None, tag: str) -> Element | None:
-    if element is not None:
-        for child in element.iterchildren(tag):
-            return child
-    return None
-
-
-def _text(element: Element | None) -> str | None:
-    """The text content with inline markup (``<i>``, ``<sup>``, MathML) reduced to text.
-
-    Whitespace is kept as PubMed has it; an empty or blank value is ``None``.
-    """
-    if element is None:
-        return None
-    text = element.text if len(element) == 0 else "".join(element.itertext())
-    return text if text and not text.isspace() else None
-
-
-def _texts(elements: Iterable[Element]) -> tuple[str, ...]:
-    return tuple(text for text in map(_text, elements) if text is not None)
-
-
-def _child_texts(element: Element) -> list[str]:
-    return [text for child in element if (text := child.text) and not text.isspace()]
-
-
-def _is_major(element: Element) -> bool:
-    return element.get("MajorTopicYN") == "Y"
-
-
-# ---------------------------------------------------------------- one function per field
-
-
-def parse_pmid_version(pmid: Element | None) -> int:
-    """``PMID/@Version``: above 1 when a publisher replaced a record it had sent."""
-    version = pmid.get("Version") if pmid is not None else None
-    return int(version) if version and version.isdigit() else 1
-
-
-def parse_article_ids(id_list: Element | None) -> dict[str, str]:
-    """``ArticleIdList`` as ``{IdType: value}`` (doi, pmc, pii, ...), first of each type."""
-    ids: dict[str, str] = {}
-    if id_list is None:
-        return ids
-    for article_id in id_list.iterchildren("ArticleId"):
-        id_type = article_id.get("IdType")
-        value = article_id.text  # identifiers carry no markup
-        if id_type and id_type not in ids and value and not value.isspace():
-            ids[id_type] = value.strip()
-    return ids
-
-
-def parse_elocation_doi(container: Element) -> str | None:
-    """A DOI given as ``ELocationID`` (legacy records have no ArticleIdList)."""
-    for location in container.iterchildren("ELocationID"):
-        if location.get("EIdType") == "doi" and location.get("ValidYN") != "N":
-            value = _text(location)
-            if value is not None:
-                return value.strip()
-    return None
-
-
-def parse_elocation(container: Element) -> str | None:
-    """The electronic location standing for pages (``e0123456``); DOIs have their field."""
-    for location in container.iterchildren("ELocationID"):
-        if location.get("EIdType") != "doi":
-            value = _text(location)
-            if value is not None:
-                return value.strip()
-    return None
-
-
-def parse_other_pmcid(citation: Element) -> str | None:
-    """The PMCID that legacy MEDLINE files give as ``OtherID Source="NLM"``.
-
-    The value may carry a note ("PMC4567890 [Available on 2017-01-01]").
-    """
-    for other in citation.iterchildren("OtherID"):
-        value = _text(other)
-        if other.get("Source") == "NLM" and value and value.startswith("PMC"):
-            return value.split()[0]
-    return None
-
-
-def parse_abstract_sections(abstract: Element | None) -> tuple[AbstractSection, ...]:
-    """The ``AbstractText`` parts of ``Abstract`` (not OtherAbstract, not the copyright)."""
-    if abstract is None:
-        return ()
-    return tuple(
-        AbstractSection(
-            label=part.get("Label") or None,
-            nlm_category=part.get("NlmCategory") or None,
-            text=_text(part),
-        )
-        for part in abstract.iterchildren("AbstractText")
-    )
-
-
-def parse_authors(container: Element) -> tuple[Author, ...]:
-    """The authors, persons and groups, in order; a book's editors are left out."""
-    drafts: list[_AuthorDraft] = []
-    for author_list in container.iterchildren("AuthorList"):
-        if author_list.get("Type", "authors") == "authors":
-            drafts.extend(_author_drafts(author_list))
-    return tuple(draft.freeze() for draft in drafts)
-
-
-# Affiliation sits in AffiliationInfo since 2014 and directly in Author before.
-_AUTHOR_NODES = (
-    "Author",
-    "LastName",
-    "ForeName",
-    "Initials",
-    "CollectiveName",
-    "Affiliation",
-    "Identifier",
-)
-
-
-@dataclass(slots=True)
-class _AuthorDraft:
-    last_name: str | None = None
-    fore_name: str | None = None
-    initials: str | None = None
-    collective_name: str | None = None
-    affiliations: list[str] = field(default_factory=list)
-    orcid: str | None = None
-
-    def freeze(self) -> Author:
-        return Author(
-            self.last_name or None,
-            self.fore_name or None,
-            self.initials or None,
-            self.collective_name,
-            tuple(self.affiliations),
-            self.orcid,
-        )
-
-
-def _author_drafts(author_list: Element) -> list[_AuthorDraft]:
-    """Read a whole AuthorList in one filtered pass; each <Author> starts a new draft.
-
-    This runs for every author of every record: one iterator per list rather than
-    per author, and plain ``.text`` for the names, which the DTD keeps free of markup.
-    """
-    drafts: list[_AuthorDraft] = []
-    draft = _AuthorDraft()
-    for node in author_list.iter(_AUTHOR_NODES):
-        tag = node.tag
-        if tag == "Author":
-            draft = _AuthorDraft()
-            drafts.append(draft)
-        elif tag == "LastName":
-            draft.last_name = node.text
-        elif tag == "ForeName":
-            draft.fore_name = node.text
-        elif tag == "Initials":
-            draft.initials = node.text
-        elif tag == "Affiliation":
-            if (affiliation := _text(node)) is not None:
-                draft.affiliations.append(affiliation)
-        elif tag == "CollectiveName":
-            draft.collective_name = _text(node)
-        # an Identifier; an ORCID misfiled under AffiliationInfo is still this author's
-        elif draft.orcid is None and node.get("Source") == "ORCID":
-            draft.orcid = parse_orcid(node)
-    return drafts
-
-
-def parse_orcid(identifier: Element) -> str | None:
-    """The bare ORCID iD; PubMed gives it with or without the orcid.org URL."""
-    value = _text(identifier)
-    if value is None:
-        return None
-    return _ORCID_URL.sub("", value).strip() or None
-
-
-def parse_journal(journal: Element | None) -> JournalInfo:
-    """Title, ISO abbreviation, ISSN, volume, issue and date of ``Article/Journal``."""
-    if journal is None:
-        return JournalInfo(None, None, None, None, None, None, None)
-    parts = _children(journal)
-    issue = _children(parts.get("JournalIssue", _NOTHING))
-    year, date_text = parse_pub_date(issue.get("PubDate"))
-    return JournalInfo(
-        title=_text(parts.get("Title")),
-        abbrev=_text(parts.get("ISOAbbreviation")),
-        issn=_text(parts.get("ISSN")),
-        volume=_text(issue.get("Volume")),
-        issue=_text(issue.get("Issue")),
-        year=year,
-        pub_date_text=date_text,
-    )
-
-
-def parse_pub_date(pub_date: Element | None) -> tuple[int | None, str | None]:
-    """The year and the date as written: "2004 Oct 12", "1990 Spring", "1998 Dec-1999 Jan".
-
-    A ``MedlineDate`` is free text, so its year is the first four-digit number in it.
-    """
-    if pub_date is None:
-        return None, None
-    # Year Month Day, Year Season, or a single MedlineDate: never markup inside
-    parts = [part.strip() for part in _child_texts(pub_date)]
-    if not parts:
-        return None, None
-    text = " ".join(parts)
-    if parts[0][:4].isdigit():  # Year, or a MedlineDate that starts with one
-        return int(parts[0][:4]), text
-    year = _YEAR.search(text)
-    return (int(year.group()) if year else None), text
-
-
-def parse_pages(pagination: Element | None) -> str | None:
-    """``MedlinePgn`` ("1116-1122"), or StartPage-EndPage where only those are given."""
-    if pagination is None:
-        return None
-    parts = _children(pagination)
-    medline_pages = _text(parts.get("MedlinePgn"))
-    if medline_pages is not None:
-        return medline_pages
-    start, end = _text(parts.get("StartPage")), _text(parts.get("EndPage"))
-    return f"{start}-{end}" if start and end else start
-
-
-def parse_languages(container: Element) -> tuple[str, ...]:
-    """The ``Language`` codes in order; the first is the main one."""
-    return tuple(language.strip() for language in _texts(container.iterchildren("Language")))
-
-
-def parse_publication_types(container: Element) -> tuple[PublicationType, ...]:
-    """The ``PublicationType`` children of a PublicationTypeList or a BookDocument."""
-    return tuple(
-        PublicationType(name, element.get("UI"))
-        for element in container.iterchildren("PublicationType")
-        if (name := element.text)
-    )
-
-
-def parse_mesh_headings(mesh_list: Element | None) -> tuple[MeshHeading, ...]:
-    """``MeshHeadingList``: each descriptor with its qualifiers and major-topic flags."""
-    if mesh_list is None:
-        return ()
-    headings = map(parse_mesh_heading, mesh_list.iterchildren("MeshHeading"))
-    return tuple(heading for heading in headings if heading is not None)
-
-
-def parse_mesh_heading(heading: Element) -> MeshHeading | None:
-    """One ``MeshHeading``, in one pass over its children (names are never marked up)."""
-    descriptor = None
-    qualifiers: list[MeshQualifier] = []
-    for child in heading:
-        if child.tag == "QualifierName":
-            if name := child.text:
-                qualifiers.append(MeshQualifier(name, child.get("UI"), _is_major(child)))
-        elif child.tag == "DescriptorName":
-            descriptor = child
-    if descriptor is None or not (name := descriptor.text):
-        return None
-    return MeshHeading(name, descriptor.get("UI"), _is_major(descriptor), tuple(qualifiers))
-
-
-def parse_keywords(container: Element) -> tuple[str, ...]:
-    """Every ``Keyword`` of every ``KeywordList`` (the author's and NLM's), in order."""
-    return _texts(
-        keyword
-        for keyword_list in container.iterchildren("KeywordList")
-        for keyword in keyword_list.iterchildren("Keyword")
-    )
-
-
-def parse_comments_corrections(links: Element | None) -> tuple[CommentCorrection, ...]:
-    """``CommentsCorrectionsList``: comments, errata, retractions, updates."""
-    if links is None:
-        return ()
-    found: list[CommentCorrection] = []
-    for link in links.iterchildren("CommentsCorrections"):
-        ref_type = link.get("RefType")
-        if ref_type:
-            parts = _children(link)
-            pmid = _text(parts.get("PMID"))
-            source = _text(parts.get("RefSource"))
-            found.append(CommentCorrection(ref_type, pmid.strip() if pmid else None, source))
-    return tuple(found)
-
-
-def parse_deleted_pmids(delete_citation: Element) -> tuple[str, ...]:
-    """The PMIDs a ``DeleteCitation`` withdraws."""
-    return tuple(pmid.strip() for pmid in _texts(delete_citation.iterchildren("PMID")))

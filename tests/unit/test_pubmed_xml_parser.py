@@ -28,10 +28,10 @@ from evidence.pubmed.records import (
     Deletion,
     PublicationType,
 )
+from evidence.pubmed.xml_fields import parse_pub_date
 from evidence.pubmed.xml_parser import (
     _record_elements,
     iter_pubmed_xml,
-    parse_pub_date,
     parse_pubmed_xml,
 )
 
