@@ -34,7 +34,6 @@ class Permission(enum.StrEnum):
     RESOLVE_SCREENING = "resolve_screening"
     APPRAISE = "appraise"
     ASSESS_CAUSALITY = "assess_causality"
-    RECORD_SPC = "record_spc"
     SIGN_DECISION = "sign_decision"
     RUN_SURVEILLANCE = "run_surveillance"
 
@@ -58,7 +57,6 @@ PERMISSIONS: dict[Permission, frozenset[Role | None]] = {
     Permission.RESOLVE_SCREENING: _REVIEWERS,
     Permission.APPRAISE: _REVIEWERS,
     Permission.ASSESS_CAUSALITY: _REVIEWERS,
-    Permission.RECORD_SPC: _REVIEWERS,
     Permission.SIGN_DECISION: frozenset({Role.CHAIR}),
     Permission.RUN_SURVEILLANCE: frozenset({Role.ANALYST, OPERATOR}),
 }
