@@ -21,7 +21,7 @@ from typing import BinaryIO, Final, TextIO
 import pandas as pd
 
 from evidence.citation_files import csv_cell
-from evidence.services.decisions import RegisterEntry
+from evidence.services.register import RegisterEntry
 
 REGISTER_COLUMNS: Final = (
     "as_of",

@@ -20,15 +20,14 @@ from evidence.cli.citations import export_group
 from evidence.cli.users import read_password
 from evidence.models.vocabulary import DossierStatus, Severity, SignatureMeaning
 from evidence.permissions import Permission, require
-from evidence.services.decisions import (
+from evidence.services.decisions import record_decision, verify_snapshot
+from evidence.services.lifecycle import change_dossier_status
+from evidence.services.register import (
     DecisionRecord,
     RegisterEntry,
     decision_history,
-    record_decision,
     register_as_of,
-    verify_snapshot,
 )
-from evidence.services.lifecycle import change_dossier_status
 from evidence.services.spc_checks import spc_disagreements, spc_timeline
 
 YES_NO = click.Choice(["yes", "no"])

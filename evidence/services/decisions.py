@@ -9,33 +9,24 @@ the database. A later decision names the one it supersedes; the register answers
 
 from __future__ import annotations
 
-import enum
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence.causality import naranjo_category, naranjo_score
 from evidence.errors import Conflict, InvalidInput, NotFound
 from evidence.models import (
-    Appraisal,
-    Case,
-    Citation,
     Decision,
     DecisionSnapshot,
     Dossier,
     SearchRun,
     SearchStrategy,
-    SpcStatement,
-    SpcStatementProduct,
 )
 from evidence.models.base import utcnow
 from evidence.models.vocabulary import (
@@ -47,10 +38,15 @@ from evidence.models.vocabulary import (
 from evidence.permissions import Permission, require
 from evidence.services.audit import Actor, record_event
 from evidence.services.dossier_export import get_dossier
+from evidence.services.evidence_snapshot import (
+    SNAPSHOT_FORMAT,
+    content_hash,
+    freeze_evidence,
+    plain_value,
+)
 from evidence.services.lifecycle import committed_view, dossier_conflict, lost_sqlite_race
 from evidence.services.users import verify_password
 
-SNAPSHOT_FORMAT: Final = "evidence-snapshot/1"
 DEFAULT_DECIDED_BY: Final = "committee"
 # A run that failed or never finished is no literature search a decision can rest on;
 # a 'recorded' run (documented elsewhere, e.g. in an imported dossier) is.
@@ -63,68 +59,6 @@ _SEARCHES_DONE: Final = (
 # superseding the decision in force. A draft or a dossier due for re-evaluation
 # goes (back) into review first.
 _DECIDABLE: Final = (DossierStatus.IN_REVIEW, DossierStatus.DECIDED)
-
-
-# ---------------------------------------------------------------- read models
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    """One decision as the history and the CLI show it."""
-
-    id: int
-    decided_on: date
-    contraindication: bool
-    action_needed: bool
-    severity: str | None
-    rationale: str
-    decided_by: str
-    signer: str | None
-    signed_at: datetime | None
-    signature_meaning: str | None
-    supersedes_id: int | None
-    superseded_by_id: int | None
-    recorded_at: datetime
-    recorded_by: str | None
-    snapshot_hash: str | None
-
-    @property
-    def in_force(self) -> bool:
-        return self.superseded_by_id is None
-
-
-@dataclass(frozen=True)
-class RegisterEntry:
-    """A dossier and the decision in force on the register's day (all None: none then)."""
-
-    reference: str
-    title: str
-    substance: str
-    condition: str
-    decision_id: int | None = None
-    contraindication: bool | None = None
-    action_needed: bool | None = None
-    severity: str | None = None
-    decided_on: date | None = None
-    rationale: str | None = None
-    decided_by: str | None = None
-    signer: str | None = None
-    signed_at: datetime | None = None
-    signature_meaning: str | None = None
-    supersedes_id: int | None = None
-
-    @property
-    def warns(self) -> bool | None:
-        """Only ``action_needed`` makes a pharmacy system warn (yes/yes and no/yes)."""
-        return self.action_needed
-
-
-def _value(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    return value
 
 
 def _yes_no(flag: bool) -> str:
@@ -255,187 +189,6 @@ def _check_decidable(
 # ---------------------------------------------------------------- the frozen evidence
 
 
-def canonical_json(content: dict[str, Any]) -> bytes:
-    """Sorted keys, no spaces, characters as they are: one byte string per content."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
-
-
-def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
-
-
-def _citation_ref(citation: Citation) -> dict[str, Any]:
-    return {
-        "id": citation.id,
-        "pmid": citation.pmid,
-        "doi": citation.doi,
-        "title": citation.title,
-        "year": citation.year,
-        "retracted": citation.retracted,
-        "withdrawn_at": _value(citation.withdrawn_at),
-    }
-
-
-_CASE_FIELDS: Final = (
-    "label",
-    "sex",
-    "age_years",
-    "history",
-    "dose_regimen",
-    "time_to_onset",
-    "time_to_onset_hours",
-    "co_medication",
-    "outcome",
-    "other_findings",
-    "naranjo_reported_score",
-    "naranjo_reported_category",
-    "naranjo_reported_source",
-    "who_umc_category",
-    "who_umc_assessor",
-    "who_umc_assessed_on",
-)
-
-
-def _case(case: Case) -> dict[str, Any]:
-    document = {field: _value(getattr(case, field)) for field in _CASE_FIELDS}
-    # The score is computed from the answers as they stood, never taken as typed.
-    score = naranjo_score(case.naranjo_answers)
-    document["id"] = case.id
-    document["naranjo_answers"] = [_value(answer) for answer in case.naranjo_answers]
-    document["naranjo_score"] = score
-    document["naranjo_category"] = None if score is None else naranjo_category(score).value
-    return document
-
-
-_APPRAISAL_FIELDS: Final = (
-    "position",
-    "screening",
-    "exclusion_reason",
-    "evidence_score",
-    "score_basis",
-    "study_design",
-    "results",
-    "author_remarks",
-    "appraised_by",
-    "appraised_at",
-)
-
-
-def _appraisal(appraisal: Appraisal) -> dict[str, Any]:
-    document = {field: _value(getattr(appraisal, field)) for field in _APPRAISAL_FIELDS}
-    document["id"] = appraisal.id
-    document["version"] = appraisal.version_id
-    document["citation"] = _citation_ref(appraisal.citation)
-    document["counts"] = [
-        {"label": c.label, "n": c.n, "counts": c.counts} for c in appraisal.counts
-    ]
-    document["cases"] = [_case(case) for case in appraisal.cases]
-    return document
-
-
-_SPC_FIELDS: Final = (
-    "section",
-    "organ_class",
-    "organ_class_text",
-    "term",
-    "frequency",
-    "frequency_text",
-    "text",
-    "language",
-    "note",
-)
-
-
-def _spc_statement(statement: SpcStatement) -> dict[str, Any]:
-    document = {field: _value(getattr(statement, field)) for field in _SPC_FIELDS}
-    document["id"] = statement.id
-    document["products"] = [
-        {"product": link.product.name, "spc_date": _value(link.spc_date)}
-        for link in statement.products
-    ]
-    return document
-
-
-def _search_runs(session: Session, dossier: Dossier) -> list[dict[str, Any]]:
-    runs = session.scalars(
-        sa.select(SearchRun)
-        .join(SearchStrategy, SearchStrategy.id == SearchRun.strategy_id)
-        .where(SearchStrategy.dossier_id == dossier.id)
-        .options(selectinload(SearchRun.strategy))
-        .order_by(SearchRun.run_date, SearchRun.id)
-    )
-    return [
-        {
-            "id": run.id,
-            "strategy": {
-                "id": run.strategy.id,
-                "name": run.strategy.name,
-                "version": run.strategy.version,
-                "terms": run.strategy.terms,
-            },
-            "run_date": _value(run.run_date),
-            "outcome": _value(run.outcome),
-            "result_count": run.result_count,
-            "query_sent": run.query_sent,
-            "query_translation": run.query_translation,
-        }
-        for run in runs
-    ]
-
-
-def _dossier_part(dossier: Dossier) -> dict[str, Any]:
-    pico = dossier.pico
-    return {
-        "reference": dossier.reference,
-        "title": dossier.title,
-        "version": dossier.version_id,
-        "status": dossier.status.value,
-        "substance": {"name": dossier.substance.name, "atc_code": dossier.substance.atc_code},
-        "condition": {"name": dossier.condition.name, "synonyms": dossier.condition.synonyms},
-        "conclusion": dossier.conclusion,
-        "additional_remarks": dossier.additional_remarks,
-        "pico": None
-        if pico is None
-        else {
-            "population": pico.population,
-            "intervention": pico.intervention,
-            "comparison": pico.comparison,
-            "outcome": pico.outcome,
-        },
-    }
-
-
-def freeze_evidence(session: Session, dossier: Dossier) -> dict[str, Any]:
-    """The dossier's evidence as it stands now, as plain JSON-ready data (reads only)."""
-    appraisals = session.scalars(
-        sa.select(Appraisal)
-        .where(Appraisal.dossier_id == dossier.id)
-        .options(
-            selectinload(Appraisal.citation),
-            selectinload(Appraisal.counts),
-            selectinload(Appraisal.cases),
-        )
-        .order_by(Appraisal.position, Appraisal.id)
-    )
-    statements = session.scalars(
-        sa.select(SpcStatement)
-        .where(SpcStatement.substance_id == dossier.substance_id)
-        .options(selectinload(SpcStatement.products).selectinload(SpcStatementProduct.product))
-        .order_by(SpcStatement.position, SpcStatement.id)
-    )
-    return {
-        "dossier": _dossier_part(dossier),
-        "appraisals": [_appraisal(a) for a in appraisals],
-        "spc_statements": [_spc_statement(s) for s in statements],
-        "risk_factors": [
-            {"text": f.text, "sources": [_citation_ref(c) for c in f.sources]}
-            for f in dossier.risk_factors
-        ],
-        "search_runs": _search_runs(session, dossier),
-    }
-
-
 def _decision_part(decision: Decision) -> dict[str, Any]:
     """The decision's own record, hashed with its evidence so neither can be swapped."""
     signer = decision.signed_by
@@ -443,16 +196,16 @@ def _decision_part(decision: Decision) -> dict[str, Any]:
         "id": decision.id,
         "contraindication": decision.contraindication,
         "action_needed": decision.action_needed,
-        "severity": _value(decision.severity),
-        "decided_on": _value(decision.decided_on),
+        "severity": plain_value(decision.severity),
+        "decided_on": plain_value(decision.decided_on),
         "rationale": decision.rationale,
         "decided_by": decision.decided_by,
         "supersedes_id": decision.supersedes_id,
         "signed_by": None
         if signer is None
         else {"id": signer.id, "username": signer.username, "display_name": signer.display_name},
-        "signed_at": _value(decision.signed_at),
-        "signature_meaning": _value(decision.signature_meaning),
+        "signed_at": plain_value(decision.signed_at),
+        "signature_meaning": plain_value(decision.signature_meaning),
     }
 
 
@@ -623,106 +376,8 @@ def verify_snapshot(session: Session, *, decision_id: int) -> bool:
     ) == _decision_part(decision)
 
 
-def _record(decision: Decision, superseded_by: dict[int, int]) -> DecisionRecord:
-    return DecisionRecord(
-        id=decision.id,
-        decided_on=decision.decided_on,
-        contraindication=decision.contraindication,
-        action_needed=decision.action_needed,
-        severity=_value(decision.severity),
-        rationale=decision.rationale,
-        decided_by=decision.decided_by,
-        signer=decision.signed_by.display_name if decision.signed_by else None,
-        signed_at=decision.signed_at,
-        signature_meaning=_value(decision.signature_meaning),
-        supersedes_id=decision.supersedes_id,
-        superseded_by_id=superseded_by.get(decision.id),
-        recorded_at=decision.recorded_at,
-        recorded_by=decision.recorded_by,
-        snapshot_hash=decision.snapshot.content_hash if decision.snapshot else None,
-    )
-
-
-def decision_history(
-    session: Session, *, dossier_reference: str, actor: Actor
-) -> list[DecisionRecord]:
-    """Every decision on a dossier, oldest first, each with what superseded it."""
-    require(actor, Permission.VIEW)
-    dossier = get_dossier(session, reference=dossier_reference)
-    decisions = list(
-        session.scalars(
-            sa.select(Decision)
-            .where(Decision.dossier_id == dossier.id)
-            .options(selectinload(Decision.signed_by), selectinload(Decision.snapshot))
-            .order_by(Decision.id)
-        )
-    )
-    superseded_by = {d.supersedes_id: d.id for d in decisions if d.supersedes_id is not None}
-    return [_record(decision, superseded_by) for decision in decisions]
-
-
-def _in_force_on(session: Session, day: date) -> dict[int, Decision]:
-    """Per dossier id, the decision taken by ``day`` that no decision taken by then superseded."""
-    later = aliased(Decision)
-    rows = session.scalars(
-        sa.select(Decision)
-        .where(
-            Decision.decided_on <= day,
-            ~sa.exists().where(later.supersedes_id == Decision.id, later.decided_on <= day),
-        )
-        .options(selectinload(Decision.signed_by))
-        .order_by(Decision.decided_on, Decision.id)
-    )
-    # Ordered oldest first, so the newest wins should a chain ever have forked.
-    return {decision.dossier_id: decision for decision in rows}
-
-
-def _entry(dossier: Dossier, decision: Decision | None) -> RegisterEntry:
-    base = RegisterEntry(
-        reference=dossier.reference,
-        title=dossier.title,
-        substance=dossier.substance.name,
-        condition=dossier.condition.name,
-    )
-    if decision is None:
-        return base
-    return replace(
-        base,
-        decision_id=decision.id,
-        contraindication=decision.contraindication,
-        action_needed=decision.action_needed,
-        severity=_value(decision.severity),
-        decided_on=decision.decided_on,
-        rationale=decision.rationale,
-        decided_by=decision.decided_by,
-        signer=decision.signed_by.display_name if decision.signed_by else None,
-        signed_at=decision.signed_at,
-        signature_meaning=_value(decision.signature_meaning),
-        supersedes_id=decision.supersedes_id,
-    )
-
-
-def register_as_of(session: Session, *, day: date, actor: Actor) -> list[RegisterEntry]:
-    """Every dossier, by reference, with the decision in force on ``day`` (or none)."""
-    require(actor, Permission.VIEW)
-    in_force = _in_force_on(session, day)
-    dossiers = session.scalars(
-        sa.select(Dossier)
-        .options(selectinload(Dossier.substance), selectinload(Dossier.condition))
-        .order_by(Dossier.reference)
-    )
-    return [_entry(dossier, in_force.get(dossier.id)) for dossier in dossiers]
-
-
 __all__ = [
-    "DecisionRecord",
-    "RegisterEntry",
-    "canonical_json",
-    "content_hash",
     "current_decision",
-    "decision_history",
-    "freeze_evidence",
     "record_decision",
-    "register_as_of",
     "verify_snapshot",
 ]

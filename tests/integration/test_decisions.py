@@ -41,16 +41,11 @@ from evidence.models.vocabulary import (
 )
 from evidence.services import decisions as decisions_service
 from evidence.services.audit import Actor, verify_audit_trail
-from evidence.services.decisions import (
-    current_decision,
-    decision_history,
-    freeze_evidence,
-    record_decision,
-    register_as_of,
-    verify_snapshot,
-)
+from evidence.services.decisions import current_decision, record_decision, verify_snapshot
+from evidence.services.evidence_snapshot import freeze_evidence
 from evidence.services.lifecycle import change_dossier_status, update_dossier_text
 from evidence.services.reference_data import load_reference_dossiers
+from evidence.services.register import decision_history, register_as_of
 from evidence.services.users import add_user
 
 OPERATOR = Actor("operator")

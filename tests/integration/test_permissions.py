@@ -33,6 +33,7 @@ from evidence.services import (
     decisions,
     dossier_import,
     lifecycle,
+    register,
     screening,
     search_runs,
     search_strategies,
@@ -70,8 +71,8 @@ EXPECTED: dict[str, set[str]] = {
     "appraisals.record_case": REVIEWERS,
     "appraisals.assess_who_umc": REVIEWERS,
     "decisions.record_decision": {CHAIR},
-    "decisions.decision_history": EVERYONE,
-    "decisions.register_as_of": EVERYONE,
+    "register.decision_history": EVERYONE,
+    "register.register_as_of": EVERYONE,
     "lifecycle.change_dossier_status": {CHAIR},
     "lifecycle.update_dossier_text": {MEMBER, CHAIR},
     "lifecycle.set_re_search_interval": {MEMBER, CHAIR},
@@ -154,9 +155,9 @@ CALLS: dict[str, Call] = {
     "decisions.record_decision": lambda s, a, w: decisions.record_decision(
         s, dossier_reference="7097", contraindication=True, action_needed=True,
         decided_on=date(2020, 1, 1), rationale="still monitored", password=PASSWORD, actor=a),
-    "decisions.decision_history": lambda s, a, w: decisions.decision_history(
+    "register.decision_history": lambda s, a, w: register.decision_history(
         s, dossier_reference="7097", actor=a),
-    "decisions.register_as_of": lambda s, a, w: decisions.register_as_of(
+    "register.register_as_of": lambda s, a, w: register.register_as_of(
         s, day=date(2020, 1, 1), actor=a),
     "lifecycle.change_dossier_status": lambda s, a, w: lifecycle.change_dossier_status(
         s, dossier_reference="iloprost-hartfalen", new_status=DossierStatus.IN_REVIEW, actor=a,

@@ -16,7 +16,7 @@ from evidence.exports import (
     write_register_json,
     write_register_xlsx,
 )
-from evidence.services.decisions import RegisterEntry
+from evidence.services.register import RegisterEntry
 
 AS_OF = date(2021, 6, 30)
 DECIDED = RegisterEntry(
