@@ -207,6 +207,7 @@ class Harvester:
                 translation=collected.translation,
                 warnings=collected.warnings,
                 errors=collected.errors,
+                actor=self.runtime.actor,
             )
 
     def _fetch(self, plan: RunPlan) -> None:
@@ -228,7 +229,11 @@ class Harvester:
                     upcoming = worker.submit(self._fetch_batch, batches[index + 1])
                 with self.runtime.transaction() as session:
                     store_fetched_batch(
-                        session, run_id=plan.run_id, records=records, missing=missing
+                        session,
+                        run_id=plan.run_id,
+                        records=records,
+                        missing=missing,
+                        actor=self.runtime.actor,
                     )
                 done += len(batch)
                 self.on_progress(done, total)

@@ -192,6 +192,7 @@ def record_search_results(
     translation: str | None,
     warnings: Sequence[str],
     errors: Sequence[str],
+    actor: Actor,
 ) -> int:
     """Write every PMID found as a pending hit, ranked, marking those new to the strategy."""
     run = get_search_run(session, run_id=run_id)
@@ -218,6 +219,19 @@ def record_search_results(
     run.errors = list(errors)
     run.new_count = sum(1 for row in rows if row["is_new"])
     run.heartbeat_at = utcnow()
+    record_event(
+        session,
+        actor=actor,
+        action="search",
+        entity_type="search_run",
+        entity_id=str(run_id),
+        after={
+            "count": count,
+            "listed": len(rows),
+            "new": run.new_count,
+            "translation": translation,
+        },
+    )
     return len(rows)
 
 
@@ -239,9 +253,24 @@ def store_fetched_batch(
     run_id: int,
     records: Sequence[ArticleRecord | Deletion],
     missing: Sequence[str] = (),
+    actor: Actor,
 ) -> None:
     """Store one efetch batch and mark its hits fetched (or missing), in one transaction."""
     report = ingest_pubmed_records(session, records)
+    record_event(
+        session,
+        actor=actor,
+        action="store_batch",
+        entity_type="search_run",
+        entity_id=str(run_id),
+        after={
+            "created": len(report.created),
+            "updated": len(report.updated),
+            "unchanged": len(report.unchanged),
+            "withdrawn": report.withdrawn,
+            "missing": list(missing),
+        },
+    )
     hit = cast(sa.Table, SearchHit.__table__)
     updated = set(report.updated)
     fetched = [
