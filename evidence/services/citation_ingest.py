@@ -185,25 +185,46 @@ def _write_mesh(
     headings: list[dict[str, Any]],
     qualifiers_by_heading: list[list[dict[str, Any]]],
 ) -> None:
-    """Headings, then their qualifiers, which need the headings' ids.
-
-    The ids are read back with one query rather than with RETURNING: SQLite cannot
-    promise the order of RETURNING rows, so SQLAlchemy would insert row by row.
-    """
-    _driver_insert(session, HEADING_TABLE, headings)
-    citation_ids = sorted({heading["citation_id"] for heading in headings})
-    ids: dict[tuple[int, int], int] = {}
-    for start in range(0, len(citation_ids), CHUNK):
-        query = sa.select(
-            HEADING_TABLE.c.citation_id, HEADING_TABLE.c.position, HEADING_TABLE.c.id
-        ).where(HEADING_TABLE.c.citation_id.in_(citation_ids[start : start + CHUNK]))
-        ids.update({(row[0], row[1]): row[2] for row in session.execute(query)})
+    """Headings, then their qualifiers, which need the headings' ids."""
+    ids = _insert_ids(session, HEADING_TABLE, headings, key=("citation_id", "position"))
     qualifier_rows = [
-        {"heading_id": ids[(heading["citation_id"], heading["position"])], **qualifier}
-        for heading, qualifiers in zip(headings, qualifiers_by_heading, strict=True)
+        {"heading_id": heading_id, **qualifier}
+        for heading_id, qualifiers in zip(ids, qualifiers_by_heading, strict=True)
         for qualifier in qualifiers
     ]
     _driver_insert(session, QUALIFIER_TABLE, qualifier_rows)
+
+
+def _insert_ids(
+    session: Session, table: sa.Table, rows: list[dict[str, Any]], *, key: str | tuple[str, str]
+) -> list[int]:
+    """Insert ``rows`` and return their new ids, in order.
+
+    Mostly a bulk insert, then the ids read back by the rows' unique key: SQLite
+    cannot promise the order of RETURNING rows (SQLAlchemy would insert row by row),
+    and on PostgreSQL a plain executemany of wide citation rows beats RETURNING. For
+    MeSH headings on PostgreSQL, ordered RETURNING is cheaper than the read-back,
+    which the planner, without statistics for rows added in this transaction, may
+    turn into a scan.
+    """
+    if session.get_bind().dialect.name == "postgresql" and table is HEADING_TABLE:
+        returning = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.scalars(returning, rows).all())
+    if table is HEADING_TABLE:
+        _driver_insert(session, table, rows)  # plain values only: the driver's own path
+    else:
+        session.execute(sa.insert(table), rows)
+    columns = [key] if isinstance(key, str) else list(key)
+    wanted = [tuple(row[column] for column in columns) for row in rows]
+    found: dict[tuple[Any, ...], int] = {}
+    first = columns[0]
+    firsts = sorted({value[0] for value in wanted})
+    for start in range(0, len(firsts), CHUNK):
+        query = sa.select(table.c.id, *(table.c[column] for column in columns)).where(
+            table.c[first].in_(firsts[start : start + CHUNK])
+        )
+        found.update({tuple(row[1:]): row[0] for row in session.execute(query)})
+    return [found[value] for value in wanted]
 
 
 def _driver_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -304,8 +325,27 @@ def ingest_pubmed_records(
     _insert(
         session, [row for pmid, row in new_rows.items() if pmid not in claimable], latest, report
     )
+    _flag_retracted(session, latest.values())
     report.withdrawn = _withdraw(session, deletions)
     return report
+
+
+def _flag_retracted(session: Session, records: Iterable[ArticleRecord]) -> None:
+    """A retraction notice names what it retracts (RetractionOf): flag those citations too."""
+    retracted = sorted(
+        {
+            link.pmid
+            for record in records
+            for link in record.comments_corrections
+            if link.ref_type == "RetractionOf" and link.pmid
+        }
+    )
+    for start in range(0, len(retracted), CHUNK):
+        session.execute(
+            sa.update(CITATION_TABLE)
+            .where(CITATION_TABLE.c.pmid.in_(retracted[start : start + CHUNK]))
+            .values(retracted=True)
+        )
 
 
 def _update(
@@ -339,10 +379,7 @@ def _insert(
         {**{k: v for k, v in row.items() if not k.startswith("_")}, "created_at": now}
         for row in rows
     ]
-    # No RETURNING (see _write_mesh): the new rows are found again by their PMIDs.
-    session.execute(sa.insert(CITATION_TABLE), values)
-    stored = _existing_by(session, Citation.pmid, [row["pmid"] for row in rows])
-    ids = [stored[row["pmid"]].id for row in rows]
+    ids = _insert_ids(session, CITATION_TABLE, values, key="pmid")
     pairs = []
     for citation_id, row in zip(ids, rows, strict=True):
         report.citation_ids[row["pmid"]] = citation_id

@@ -169,6 +169,11 @@ def bulk_lifecycle() -> dict[str, object]:
                 found.setdefault("deleted", []).append(record.pmid)  # type: ignore[union-attr]
             elif record.is_retracted and "retracted" not in found:
                 found["retracted"] = record
+            elif "notice" not in found and any(
+                link.ref_type == "RetractionOf" and link.pmid
+                for link in record.comments_corrections
+            ):
+                found["notice"] = record
     return found
 
 
@@ -221,3 +226,40 @@ appraisals:
     listed = run(database_url, "dossier", "list").output
     assert "2 retracted or withdrawn sources" in listed
     assert row_counts(database_url)["appraisal"] == 2  # appraised evidence is never deleted
+
+
+def test_a_retraction_notice_flags_what_it_retracts(
+    database_url: str, tmp_path: Path, bulk_lifecycle: dict[str, object]
+) -> None:
+    notice = bulk_lifecycle["notice"]
+    assert isinstance(notice, ArticleRecord)
+    target = next(
+        link.pmid for link in notice.comments_corrections if link.ref_type == "RetractionOf"
+    )
+    cited = tmp_path / "cited.yaml"
+    cited.write_text(
+        f"""format: evidence-dossier/1
+reference: '0098'
+title: 'Test: retraction notice'
+status: draft
+substance:
+  name: testsubstance
+condition:
+  name: testcondition
+citations:
+- key: a-1
+  pmid: '{target}'
+  title: The retracted article, as first cited.
+appraisals:
+- citation: a-1
+  screening: included
+""",
+        encoding="utf-8",
+    )
+    assert run(database_url, "dossier", "import", str(cited)).exit_code == 0
+    update = tmp_path / "notice.xml"
+    update.write_bytes(b"<PubmedArticleSet>" + notice.raw_xml + b"</PubmedArticleSet>")
+    assert run(database_url, "import", "pubmed-xml", str(update)).exit_code == 0
+    shown = run(database_url, "dossier", "show", "0098").output
+    assert "The retracted article, as first cited." in shown
+    assert "[RETRACTED]" in shown
