@@ -14,6 +14,7 @@ from evidence.pubmed.background import read_records
 from evidence.queries import citation_export_rows
 from evidence.services.citation_imports import import_citation_records
 
+NOTES_SHOWN = 5
 FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -46,8 +47,10 @@ def _import_files(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None
             f"{path}: {len(report.created)} new, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.withdrawn)} withdrawn by PubMed"
         )
-        for note in report.notes:
+        for note in report.notes[:NOTES_SHOWN]:
             click.echo(f"  note: {note}")
+        if len(report.notes) > NOTES_SHOWN:
+            click.echo(f"  ... and {len(report.notes) - NOTES_SHOWN} more notes like these")
 
 
 @cli.group("import")
