@@ -136,8 +136,18 @@ def _decision_line(
         f"{words['action']}: {yes_no(decision.action_needed)}   "
         f"{words['date']}: {_date(decision.decided_on, language)}   ({state})\n"
         f"    {words['decided_by']}: {decision.decided_by}\n"
+        + _signature_line(decision, words)
         + "\n".join(f"    {line}" for line in decision.rationale.splitlines())
     )
+
+
+def _signature_line(decision: Decision, words: dict[str, str]) -> str:
+    """Signer, time (UTC) and meaning of the electronic signature, when there is one."""
+    if decision.signed_by is None or decision.signed_at is None:
+        return ""
+    meaning = decision.signature_meaning.value if decision.signature_meaning else ""
+    when = decision.signed_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"    {words['signed']}: {decision.signed_by.display_name} ({meaning}, {when})\n"
 
 
 def dossier_sections(dossier: Dossier, statements: list[SpcStatement]) -> list[Section]:

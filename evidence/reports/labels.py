@@ -33,6 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
         "superseded": "vervangen door een latere beslissing",
         "in_force": "geldend",
         "decided_by": "Besloten door",
+        "signed": "Ondertekend",
         "age": "jaar",
     },
     "en": {
@@ -65,6 +66,7 @@ LABELS: dict[str, dict[str, str]] = {
         "superseded": "superseded by a later decision",
         "in_force": "in force",
         "decided_by": "Decided by",
+        "signed": "Signed",
         "age": "years",
     },
 }

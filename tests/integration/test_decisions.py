@@ -568,6 +568,9 @@ def test_cli_record_history_and_register(
     ]
     assert rows[0][3] == "not signed here (decided by werkgroep praktijkdeskundigen)"
     assert _cli(database_url, "decision", "verify", "2").stdout == "decision 2: evidence intact\n"
+    shown = _cli(database_url, "dossier", "show", "7097").stdout
+    assert re.search(r"Ondertekend: Anna Chair \(approved, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", shown)
+    assert "Contra-indicatie: ja   Actie: ja   Datum: 14-11-2019   (vervangen" in shown
 
     monkeypatch.delenv("EVIDENCE_USER")
     csv_out = _cli(database_url, "export", "register", "--as-of", "2020-01-01")
