@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from evidence.models import (
     Appraisal,
-    AuditEvent,
     Base,
     Citation,
     Decision,
@@ -149,32 +148,3 @@ def citation_export_rows(
             "mesh_terms": [heading.descriptor for heading in citation.mesh_headings],
             "publication_types": [kind.name for kind in citation.publication_types],
         }
-
-
-AUDIT_COLUMNS = (
-    "id",
-    "occurred_at",
-    "actor",
-    "actor_role",
-    "action",
-    "entity_type",
-    "entity_id",
-    "before",
-    "after",
-    "reason",
-    "client",
-    "app_version",
-    "prev_hash",
-    "hash",
-)
-
-
-def audit_export_rows(session: Session, *, batch: int = 1_000) -> Iterator[dict[str, Any]]:
-    """Every audit event, oldest first, as plain values (times in ISO 8601, UTC)."""
-    events = session.scalars(
-        sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
-    )
-    for event in events:
-        row = {column: getattr(event, column) for column in AUDIT_COLUMNS}
-        row["occurred_at"] = event.occurred_at.isoformat()
-        yield row

@@ -9,9 +9,8 @@ import click
 
 from evidence.audit_export import write_audit
 from evidence.cli.base import cli, runtime_of
-from evidence.permissions import Permission, require
-from evidence.queries import audit_export_rows
 from evidence.services.audit import verify_audit_trail
+from evidence.services.audit_export import export_audit_events
 
 
 @cli.group()
@@ -55,8 +54,7 @@ def audit_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """
     runtime = runtime_of(ctx)
     with runtime.transaction() as session:
-        require(runtime.actor, Permission.EXPORT)
-        rows = audit_export_rows(session)
+        rows = export_audit_events(session, actor=runtime.actor)
         if output is None:
             write_audit(rows, sys.stdout, fmt)
             return

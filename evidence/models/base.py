@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so that a migration can name what it alters or drops
@@ -64,7 +64,3 @@ def enum_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
         length=max(len(str(member.value)) for member in enum_class),
         values_callable=lambda members: [str(member.value) for member in members],
     )
-
-
-def created_at_column() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)

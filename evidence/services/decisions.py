@@ -42,9 +42,9 @@ from evidence.services.evidence_snapshot import (
     SNAPSHOT_FORMAT,
     content_hash,
     freeze_evidence,
-    plain_value,
 )
 from evidence.services.lifecycle import committed_view, dossier_conflict, lost_sqlite_race
+from evidence.services.plain_values import plain_value
 from evidence.services.users import verify_password
 
 DEFAULT_DECIDED_BY: Final = "committee"

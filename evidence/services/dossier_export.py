@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +19,7 @@ from evidence.models import (
     SpcStatement,
 )
 from evidence.services.catalog import CITATION_FIELDS, normalise_title
+from evidence.services.plain_values import CASE_DESCRIPTION_FIELDS, plain_value
 
 
 def get_dossier(session: Session, *, reference: str) -> Dossier:
@@ -31,15 +30,9 @@ def get_dossier(session: Session, *, reference: str) -> Dossier:
 
 
 def _value(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return int(value)  # 4 hours, not 4.0: the file reads as it was written
-    return value
+    return plain_value(value)
 
 
 def _cited(dossier: Dossier) -> list[Citation]:
@@ -155,19 +148,7 @@ def _strategy(strategy: SearchStrategy, keys: dict[int, str]) -> dict[str, Any]:
 
 
 def _case(case: Case) -> dict[str, Any]:
-    fields = (
-        "label",
-        "sex",
-        "age_years",
-        "history",
-        "dose_regimen",
-        "time_to_onset",
-        "time_to_onset_hours",
-        "co_medication",
-        "outcome",
-        "other_findings",
-    )
-    document = {field: _value(getattr(case, field)) for field in fields}
+    document = {field: _value(getattr(case, field)) for field in CASE_DESCRIPTION_FIELDS}
     answers = [_value(answer) for answer in case.naranjo_answers]
     document["naranjo_answers"] = answers if any(answers) else None
     if case.naranjo_reported_source:

@@ -8,10 +8,8 @@ change to the stored copy shows.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
-from datetime import date
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -28,16 +26,9 @@ from evidence.models import (
     SpcStatement,
     SpcStatementProduct,
 )
+from evidence.services.plain_values import CASE_DESCRIPTION_FIELDS, plain_value
 
 SNAPSHOT_FORMAT: Final = "evidence-snapshot/1"
-
-
-def plain_value(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    return value
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
@@ -63,16 +54,7 @@ def _citation_ref(citation: Citation) -> dict[str, Any]:
 
 
 _CASE_FIELDS: Final = (
-    "label",
-    "sex",
-    "age_years",
-    "history",
-    "dose_regimen",
-    "time_to_onset",
-    "time_to_onset_hours",
-    "co_medication",
-    "outcome",
-    "other_findings",
+    *CASE_DESCRIPTION_FIELDS,
     "naranjo_reported_score",
     "naranjo_reported_category",
     "naranjo_reported_source",

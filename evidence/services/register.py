@@ -15,7 +15,7 @@ from evidence.models import (
 from evidence.permissions import Permission, require
 from evidence.services.audit import Actor
 from evidence.services.dossier_export import get_dossier
-from evidence.services.evidence_snapshot import plain_value
+from evidence.services.plain_values import plain_value
 
 # ---------------------------------------------------------------- read models
 

@@ -29,6 +29,7 @@ from evidence.models.vocabulary import (
 from evidence.pubmed.xml_parser import parse_pubmed_xml
 from evidence.services import (
     appraisals,
+    audit_export,
     citation_imports,
     decisions,
     dossier_import,
@@ -80,6 +81,7 @@ EXPECTED: dict[str, set[str]] = {
     "spc_checks.spc_disagreements": EVERYONE,
     "surveillance.due_searches": {ANALYST, OPERATOR},
     "surveillance.surveillance_agenda": EVERYONE,
+    "audit_export.export_audit_events": EVERYONE,
 }
 
 PASSWORD = "the same long password"
@@ -174,6 +176,8 @@ CALLS: dict[str, Call] = {
     "surveillance.due_searches": lambda s, a, w: surveillance.due_searches(
         s, today=date(2026, 1, 1), actor=a),
     "surveillance.surveillance_agenda": lambda s, a, w: surveillance.surveillance_agenda(
+        s, actor=a),
+    "audit_export.export_audit_events": lambda s, a, w: audit_export.export_audit_events(
         s, actor=a),
 }  # fmt: skip
 
