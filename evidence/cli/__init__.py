@@ -5,6 +5,7 @@ prints the result. Errors are translated once, in ``base.EvidenceGroup``.
 """
 
 from evidence.cli import (  # noqa: F401 - importing registers the commands
+    appraisals,
     audit,
     citations,
     dashboard,

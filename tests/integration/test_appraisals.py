@@ -252,3 +252,73 @@ def test_reported_naranjo_needs_its_source(sessions: sessionmaker[Session]) -> N
             case=CaseInput(naranjo_reported_category=NaranjoCategory.PROBABLE),
             actor=people[Role.ANALYST],
         )
+
+
+def test_cli_appraisal_and_cases(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.cli_runs import run
+
+    assert run(database_url, "demo").exit_code == 0
+    from evidence.db import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    with make_session_factory(engine).begin() as session:
+        citation_id, version = _paran(session)
+    engine.dispose()
+    monkeypatch.setenv("EVIDENCE_USER", "analyst")
+    saved = run(
+        database_url,
+        "appraisal",
+        "set",
+        "7097",
+        str(citation_id),
+        "--score",
+        "2",
+        "--basis",
+        "documented cases",
+        "--design",
+        "case_series",
+        "--count",
+        "Casus:2:patients with earlier VTE",
+        "--version",
+        str(version),
+    )
+    assert saved.output == f"appraisal of citation {citation_id} saved, version {version + 1}\n"
+    stale = run(
+        database_url,
+        "appraisal",
+        "set",
+        "7097",
+        str(citation_id),
+        "--score",
+        "1",
+        "--basis",
+        "x",
+        "--version",
+        str(version),
+    )
+    assert stale.exit_code == 1 and "reload and apply your change again" in stale.output
+
+    added = run(
+        database_url,
+        "case",
+        "add",
+        "7097",
+        str(citation_id),
+        "--sex",
+        "female",
+        "--age",
+        "41",
+        "--naranjo",
+        "?yy?n????y",
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output.endswith("Naranjo 6 (probable)\n")
+    case_id = added.output.split()[1]
+    monkeypatch.setenv("EVIDENCE_USER", "chair")
+    assessed = run(database_url, "case", "who-umc", case_id, "--category", "possible")
+    assert assessed.output == f"case {case_id}: possible, assessed by chair\n"
+    monkeypatch.setenv("EVIDENCE_USER", "auditor")
+    refused = run(database_url, "case", "who-umc", case_id, "--category", "certain")
+    assert refused.output == "Error: auditor (auditor) may not assess causality\n"
+    bad = run(database_url, "case", "add", "7097", str(citation_id), "--naranjo", "yyy")
+    assert bad.output.startswith("Error: --naranjo needs ten answers")
