@@ -36,11 +36,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--models",
+        choices=["bulk", "fixtures"],
+        default="bulk",
+        help="copy the records of the 2021 update file (real sizes: 11 kB on average) "
+        "or the hand-picked fixture records (25 kB on average)",
+    )
     args = parser.parse_args()
 
     # The stand-in runs in its own process, as NCBI would: it must not share the GIL.
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin.serve", "--synthetic", str(args.records)],
+        [
+            sys.executable,
+            "-m",
+            "tests.standin.serve",
+            "--synthetic",
+            str(args.records),
+            "--models",
+            args.models,
+        ],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

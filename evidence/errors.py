@@ -59,5 +59,12 @@ class HarvestError(EvidenceError):
         super().__init__(message)
 
 
+class HistorySessionLost(HarvestError):
+    """NCBI no longer holds a history-server set (its WebEnv expired or was lost).
+
+    Asking again cannot help; storing the IDs anew (epost) can.
+    """
+
+
 class DatabaseRefused(EvidenceError):
     """The database itself refused a change (a constraint held)."""

@@ -3,11 +3,13 @@
 Network work happens between short transactions, never inside one:
 
 1. start (or resume) the run;
-2. esearch, splitting the Entrez-date range until every slice is under PubMed's
-   9,999-record ceiling, then write all PMIDs as pending hits;
-3. efetch the pending PMIDs in batches (POST), check that each batch returned what
-   was asked, ask again for the missing ones, and store each batch in its own
-   transaction;
+2. esearch with the history server, splitting the Entrez-date range until every
+   slice is under PubMed's 9,999-record ceiling, then write all PMIDs as pending
+   hits (``evidence.pubmed.retrieval``);
+3. efetch the pending PMIDs in batches from the history server (stored anew with
+   epost when NCBI has lost them, or when resuming), check that each batch returned
+   what was asked, ask again by ID (POST) for the missing ones, and store each batch
+   in its own transaction;
 4. finish, with counts, missing PMIDs and timings.
 
 A run that is killed keeps what it committed; running the strategy again resumes it.
@@ -16,16 +18,23 @@ A run that is killed keeps what it committed; running the strategy again resumes
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date
 
 import Bio
 
 from evidence.errors import HarvestError
-from evidence.pubmed.entrez import EntrezClient, SearchResult
+from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.records import ArticleRecord, Deletion
+from evidence.pubmed.retrieval import (
+    FetchedBatch,
+    HistoryReader,
+    HistorySet,
+    PmidCollector,
+    sets_to_read,
+)
 from evidence.pubmed.xml_parser import parse_pubmed_xml
 from evidence.runtime import Runtime
 from evidence.services.search_runs import (
@@ -37,21 +46,18 @@ from evidence.services.search_runs import (
     store_fetched_batch,
 )
 
-ESEARCH_CEILING = 9_999
-ESEARCH_PAGE = 5_000
-EARLIEST = date(1800, 1, 1)
 MISSING_RETRIES = 2
 
 Progress = Callable[[int, int], None]
+Record = ArticleRecord | Deletion
 
 
-@dataclass
-class Collected:
-    count: int
-    translation: str | None
-    pmids: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class Batch:
+    wanted: list[str]
+    records: list[Record]
+    missing: list[str]
+    renewed: int  # history sets NCBI had lost and that were stored anew
 
 
 @dataclass(frozen=True)
@@ -63,68 +69,6 @@ class HarvestSummary:
     new: int | None
     missing: list[str]
     resumed: bool
-
-
-def _day(value: date) -> str:
-    return value.strftime("%Y/%m/%d")
-
-
-class PmidCollector:
-    """All PMIDs of a query, by Entrez-date slices small enough for esearch to list."""
-
-    def __init__(self, client: EntrezClient) -> None:
-        self.client = client
-
-    def collect(self, query: str, window: tuple[date, date] | None) -> Collected:
-        first = self._search(query, window, retmax=0)
-        collected = Collected(first.count, first.query_translation)
-        collected.warnings += first.warnings
-        collected.errors += first.errors
-        if first.count <= ESEARCH_CEILING:
-            collected.pmids = self._page(query, window, first.count)
-        else:
-            start, end = window or (EARLIEST, date.today() + timedelta(days=1))
-            collected.pmids = list(self._split(query, start, end, collected))
-        collected.pmids = list(dict.fromkeys(collected.pmids))  # one hit per PMID, first rank
-        return collected
-
-    def _search(
-        self, query: str, window: tuple[date, date] | None, *, retstart: int = 0, retmax: int
-    ) -> SearchResult:
-        if window is None:
-            return self.client.esearch(query, retstart=retstart, retmax=retmax)
-        return self.client.esearch(
-            query,
-            retstart=retstart,
-            retmax=retmax,
-            mindate=_day(window[0]),
-            maxdate=_day(window[1]),
-            datetype="edat",
-        )
-
-    def _page(self, query: str, window: tuple[date, date] | None, count: int) -> list[str]:
-        pmids: list[str] = []
-        for start in range(0, min(count, ESEARCH_CEILING), ESEARCH_PAGE):
-            size = min(ESEARCH_PAGE, ESEARCH_CEILING - start)
-            pmids += self._search(query, window, retstart=start, retmax=size).ids
-        return pmids
-
-    def _split(self, query: str, start: date, end: date, collected: Collected) -> Iterator[str]:
-        """Newest slice first, halving the date range until each slice fits."""
-        count = self._search(query, (start, end), retmax=0).count
-        if count <= ESEARCH_CEILING:
-            yield from self._page(query, (start, end), count)
-            return
-        if start >= end:
-            collected.warnings.append(
-                f"{count} records share the Entrez date {start}: only the first "
-                f"{ESEARCH_CEILING} can be listed"
-            )
-            yield from self._page(query, (start, end), count)
-            return
-        middle = start + (end - start) // 2
-        yield from self._split(query, middle + timedelta(days=1), end, collected)
-        yield from self._split(query, start, middle, collected)
 
 
 class Harvester:
@@ -157,13 +101,14 @@ class Harvester:
                 today=self.today(),
             )
         error = None
+        searched: list[HistorySet] = []
         try:
             if plan.needs_search:
                 started = time.monotonic()
-                self._search(plan)
+                searched = self._search(plan)
                 timings["search_s"] = round(time.monotonic() - started, 3)
             started = time.monotonic()
-            self._fetch(plan)
+            self._fetch(plan, searched)
             timings["fetch_s"] = round(time.monotonic() - started, 3)
         except HarvestError as failure:
             error = str(failure)
@@ -192,8 +137,9 @@ class Harvester:
                 resumed=False,
             )
 
-    def _search(self, plan: RunPlan) -> None:
-        collected = PmidCollector(self.client).collect(plan.query, plan.window)
+    def _search(self, plan: RunPlan) -> list[HistorySet]:
+        collector = PmidCollector(self.client, today=self.today())
+        collected = collector.collect(plan.query, plan.window)
         if len(collected.pmids) != collected.count:
             collected.warnings.append(
                 f"PubMed reported {collected.count} records; {len(collected.pmids)} were listed"
@@ -209,44 +155,56 @@ class Harvester:
                 errors=collected.errors,
                 actor=self.runtime.actor,
             )
+        return collected.sets
 
-    def _fetch(self, plan: RunPlan) -> None:
+    def _fetch(self, plan: RunPlan, searched: Sequence[HistorySet]) -> None:
         """Fetch batch n+1 (network and parsing, in a worker) while batch n is stored."""
         with self.runtime.transaction() as session:
             pending = pending_pmids(session, run_id=plan.run_id)
-        batches = [
-            pending[i : i + self.batch_size] for i in range(0, len(pending), self.batch_size)
-        ]
         total, done = len(pending), 0
         self.on_progress(0, total)
-        if not batches:
+        if not pending:
             return
+        reader = HistoryReader(self.client, self.batch_size)
+        batches = reader.batches(sets_to_read(pending, searched))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="efetch") as worker:
-            upcoming = worker.submit(self._fetch_batch, batches[0])
-            for index, batch in enumerate(batches):
-                records, missing = upcoming.result()
-                if index + 1 < len(batches):
-                    upcoming = worker.submit(self._fetch_batch, batches[index + 1])
+            upcoming = worker.submit(self._next_batch, batches)
+            while (batch := upcoming.result()) is not None:
+                upcoming = worker.submit(self._next_batch, batches)
                 with self.runtime.transaction() as session:
                     store_fetched_batch(
                         session,
                         run_id=plan.run_id,
-                        records=records,
-                        missing=missing,
+                        records=batch.records,
+                        missing=batch.missing,
+                        renewed_sets=batch.renewed,
                         actor=self.runtime.actor,
                     )
-                done += len(batch)
+                done += len(batch.wanted)
                 self.on_progress(done, total)
 
-    def _fetch_batch(self, batch: list[str]) -> tuple[list[ArticleRecord | Deletion], list[str]]:
-        """Fetch, then ask again for what did not come; what never comes is 'missing'."""
-        records: list[ArticleRecord | Deletion] = []
-        wanted = list(batch)
-        for _attempt in range(1 + MISSING_RETRIES):
-            if not wanted:
+    def _next_batch(self, batches: Iterator[FetchedBatch]) -> Batch | None:
+        fetched = next(batches, None)
+        if fetched is None:
+            return None
+        records, missing = self._complete(fetched.wanted, parse_pubmed_xml(fetched.body))
+        return Batch(fetched.wanted, records, missing, fetched.renewed)
+
+    def _complete(
+        self, wanted: list[str], received: list[Record]
+    ) -> tuple[list[Record], list[str]]:
+        """Keep what was asked for; ask again by ID for what did not come. What never
+        comes is 'missing'."""
+        records: list[Record] = []
+        missing = wanted
+        for attempt in range(1 + MISSING_RETRIES):
+            if attempt:
+                received = parse_pubmed_xml(self.client.efetch_xml(missing))
+            asked = set(missing)
+            kept = [r for r in received if isinstance(r, Deletion) or r.pmid in asked]
+            records += kept
+            got = {r.pmid for r in kept if isinstance(r, ArticleRecord)}
+            missing = [pmid for pmid in missing if pmid not in got]
+            if not missing:
                 break
-            received = parse_pubmed_xml(self.client.efetch_xml(wanted))
-            records += received
-            got = {r.pmid for r in received if isinstance(r, ArticleRecord)}
-            wanted = [pmid for pmid in wanted if pmid not in got]
-        return records, wanted
+        return records, missing

@@ -47,7 +47,7 @@ from xml.parsers import expat
 from Bio import Entrez
 
 from evidence.config import Settings, load_settings
-from evidence.errors import HarvestError
+from evidence.errors import HarvestError, HistorySessionLost
 
 T = TypeVar("T")
 
@@ -57,21 +57,27 @@ _entrez_read: Callable[..., Any] = Entrez.read
 
 DB = "pubmed"
 DEFAULT_EFETCH_RETMAX = 500
-# NCBI counts requests on arrival; spacing starts 10 % wider than 1/rate leaves
-# room for jitter between our clock and theirs (Biopython found 1/3 s too tight
-# in practice and uses 0.37 s).
-HEADROOM = 1.1
 RATE_WITHOUT_KEY = 3.0
 RATE_WITH_KEY = 10.0
+# NCBI counts requests on arrival, so starts are spaced wider than 1/rate to leave
+# room for jitter between our clock and theirs. Without a key this is Biopython's
+# 0.37 s (it found 1/3 s too tight in practice). With a key, eleven requests can
+# arrive within one second only if the network shifts them by over 50 ms in all;
+# 20 ms was not enough against the stand-in on a busy 2-core machine.
+HEADROOM_WITHOUT_KEY = 1.11
+HEADROOM_WITH_KEY = 1.05
 # The one NCBI refusal at HTTP 200 that repeating can never cure (see
 # reference/entrez-notes.md): esearch past record 9,999 of a large result.
 _CEILING = re.compile(r"cannot be larger than 9998|out of acceptable range")
+# What efetch says of a history set it no longer holds: WebEnvs live for hours only
+# ("8 hours is a good rule of thumb", NCBI via ropensci/rentrez#110).
+_LOST_SET = re.compile(r"Unable to obtain query|Cannot retrieve history data(?!: OUT OF RANGE)")
 _ERROR_ELEMENT = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
 _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 
 
 class RateLimiter:
-    """Spaces request starts ``HEADROOM / per_second`` apart, across threads.
+    """Spaces request starts ``headroom / per_second`` apart, across threads.
 
     Each caller reserves the next free start time under the lock and sleeps
     outside it, so waiting threads queue in order without holding the lock.
@@ -81,10 +87,11 @@ class RateLimiter:
         self,
         per_second: float,
         *,
+        headroom: float = HEADROOM_WITHOUT_KEY,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = HEADROOM / per_second
+        self.interval = headroom / per_second
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -101,7 +108,10 @@ class RateLimiter:
 
 # NCBI counts requests with a key against the key and the rest against the
 # address, so a process has one budget of each kind, shared by every client.
-_SHARED_LIMITERS = {False: RateLimiter(RATE_WITHOUT_KEY), True: RateLimiter(RATE_WITH_KEY)}
+_SHARED_LIMITERS = {
+    False: RateLimiter(RATE_WITHOUT_KEY, headroom=HEADROOM_WITHOUT_KEY),
+    True: RateLimiter(RATE_WITH_KEY, headroom=HEADROOM_WITH_KEY),
+}
 
 
 def shared_limiter(*, with_api_key: bool) -> RateLimiter:
@@ -195,6 +205,7 @@ class EntrezClient:
         term: str,
         *,
         usehistory: bool = False,
+        webenv: str | None = None,
         retstart: int = 0,
         retmax: int = 20,
         mindate: str | None = None,
@@ -210,6 +221,7 @@ class EntrezClient:
             "retstart": retstart,
             "retmax": retmax,
             "usehistory": "y" if usehistory else None,
+            "WebEnv": webenv,
             "mindate": mindate,
             "maxdate": maxdate,
             "datetype": datetype,
@@ -239,11 +251,13 @@ class EntrezClient:
                 "retstart": retstart,
                 "retmax": retmax,
             }
-            return self._call("efetch", params, post=None, accept=_pubmed_xml)
+            return self._call("efetch", params, post=None, accept=_pubmed_xml, history=True)
         raise ValueError("efetch_xml needs either ids or both webenv and query_key")
 
-    def epost(self, ids: Iterable[str | int]) -> HistoryKey:
-        params: dict[str, Any] = {"db": DB, "id": [str(i) for i in ids]}
+    def epost(self, ids: Iterable[str | int], *, webenv: str | None = None) -> HistoryKey:
+        """Store ``ids`` on the history server; with ``webenv``, as a new set beside
+        that session's others."""
+        params: dict[str, Any] = {"db": DB, "id": [str(i) for i in ids], "WebEnv": webenv}
         return self._call("epost", params, post=True, accept=_history_key)
 
     def einfo(self, db: str = DB) -> DbInfo:
@@ -258,6 +272,7 @@ class EntrezClient:
         *,
         post: bool | None,
         accept: Callable[[bytes], T],
+        history: bool = False,
     ) -> T:
         request = self._build_request(utility, params, post)
         attempt = 1
@@ -265,6 +280,12 @@ class EntrezClient:
             try:
                 return accept(self._send(request))
             except _Failure as failure:
+                if history and _LOST_SET.search(failure.reason):
+                    # Another attempt at a set NCBI no longer holds cannot succeed.
+                    error = self._error(utility, params, failure, attempt)
+                    raise HistorySessionLost(
+                        str(error), request=error.request, status=error.status
+                    ) from failure
                 if not failure.retryable or attempt >= self.max_attempts:
                     raise self._error(utility, params, failure, attempt) from failure.__cause__
                 self._sleep(self._delay(attempt, failure.retry_after))

@@ -253,9 +253,13 @@ def store_fetched_batch(
     run_id: int,
     records: Sequence[ArticleRecord | Deletion],
     missing: Sequence[str] = (),
+    renewed_sets: int = 0,
     actor: Actor,
 ) -> None:
-    """Store one efetch batch and mark its hits fetched (or missing), in one transaction."""
+    """Store one efetch batch and mark its hits fetched (or missing), in one transaction.
+
+    ``renewed_sets``: how many times NCBI's history server had lost the batch's set
+    and it was stored anew (epost) before the batch could be read."""
     report = ingest_pubmed_records(session, records)
     record_event(
         session,
@@ -303,6 +307,12 @@ def store_fetched_batch(
         run.warnings = [*run.warnings, f"withdrawn by PubMed: {', '.join(report.withdrawn)}"]
     if report.notes:
         run.warnings = [*run.warnings, *report.notes]
+    if renewed_sets:
+        run.warnings = [
+            *run.warnings,
+            "NCBI's history server had lost the set being read; the unread PMIDs were "
+            f"stored anew with epost ({renewed_sets}x)",
+        ]
 
 
 def finish_search_run(

@@ -22,9 +22,9 @@ from xml.parsers import expat
 import pytest
 from Bio import Entrez
 
-from evidence.errors import HarvestError
+from evidence.errors import HarvestError, HistorySessionLost
 from evidence.pubmed.entrez import (
-    HEADROOM,
+    HEADROOM_WITHOUT_KEY,
     EntrezClient,
     RateLimiter,
     SearchResult,
@@ -339,6 +339,27 @@ def test_history_fetch_has_the_ceiling_too(client: EntrezClient, eutils: EutilsS
     assert "cannot be larger than 9998" in str(caught.value)
 
 
+def test_a_lost_history_set_is_reported_at_once(
+    client: EntrezClient, eutils: EutilsStandIn, sleeps: Sleeps
+) -> None:
+    search = client.esearch("humans", usehistory=True, retmax=0)
+    assert search.webenv is not None and search.query_key is not None
+    eutils.inject(Fault.history_expired(), utility="efetch")
+    with pytest.raises(HistorySessionLost) as lost:
+        client.efetch_xml(webenv=search.webenv, query_key=search.query_key, retmax=5)
+    assert "Unable to obtain query #1" in str(lost.value)
+    assert "(after 1 attempt)" in str(lost.value)  # asking again cannot bring it back
+    assert len(eutils.requests_to("efetch")) == 1 and sleeps == []
+
+
+def test_epost_adds_a_set_to_a_session(client: EntrezClient, eutils: EutilsStandIn) -> None:
+    search = client.esearch("humans", usehistory=True, retmax=0)
+    posted = client.epost(["11748933", "11700088"], webenv=search.webenv)
+    assert (posted.webenv, posted.query_key) == (search.webenv, "2")
+    xml = client.efetch_xml(webenv=posted.webenv, query_key=posted.query_key)
+    assert xml == PUBMED2.read_bytes()
+
+
 def test_epost_then_efetch(client: EntrezClient, eutils: EutilsStandIn) -> None:
     posted = client.epost(["11748933", "11700088"])
     assert posted.webenv.startswith("MCID_") and posted.query_key == "1"
@@ -559,7 +580,7 @@ def test_the_limiter_spaces_starts_across_threads() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    interval = HEADROOM / 3.0
+    interval = HEADROOM_WITHOUT_KEY / 3.0
     # The first goes at once; the others each got their own slot, none shared.
     assert sorted(waits) == pytest.approx([k * interval for k in range(1, 12)])
 

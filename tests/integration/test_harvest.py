@@ -24,10 +24,19 @@ from evidence.db import make_engine
 from evidence.errors import HarvestError
 from evidence.harvester import Harvester
 from evidence.pubmed.entrez import EntrezClient
+from evidence.pubmed.retrieval import PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.audit import Actor
 from evidence.services.search_strategies import StrategyDraft, create_search_strategy
-from tests.standin.eutils import EutilsStandIn, Fault, PubMed, load_templates, standin_fixture
+from tests.standin.eutils import (
+    SYNTHETIC_PMID_BASE,
+    Article,
+    EutilsStandIn,
+    Fault,
+    PubMed,
+    load_templates,
+    standin_fixture,
+)
 
 SMALL_TERM = "patients"
 ERRORS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "errors"
@@ -99,8 +108,17 @@ def test_small_search_is_stored_completely(database_url: str, eutils: EutilsStan
     assert [pmid for _, pmid, *_ in state["hits"]] == [str(p) for p in expected]  # type: ignore[union-attr]
     assert {h[2] for h in state["hits"]} == {"fetched"}  # type: ignore[union-attr]
     assert eutils.violations == []
+    # One esearch lists the PMIDs and keeps them on the history server; efetch reads
+    # that set batch by batch, and nothing has to be posted.
+    (search,) = eutils.requests_to("esearch")
+    assert search.params["usehistory"] == "y"
     efetches = eutils.requests_to("efetch")
-    assert all(request.method == "POST" for request in efetches)
+    assert [(r.params["query_key"], int(r.params["retstart"])) for r in efetches] == [
+        ("1", start) for start in range(0, len(expected), 25)
+    ]
+    assert {r.params["WebEnv"] for r in efetches} == set(eutils.app.history.created)
+    assert len(eutils.app.history.created) == 1
+    assert eutils.requests_to("epost") == []
     runtime.close()
 
 
@@ -132,7 +150,9 @@ def test_each_fault_is_survived_with_the_same_result(
         url = f"sqlite:///{path}"
         runtime = _runtime(url)
         if attempt == "faulty":
-            eutils.inject(fault, times=2, utility=utility)
+            # Two failures in a row are retried; a slow answer is simply waited for,
+            # and the small search makes only one esearch request.
+            eutils.inject(fault, times=1 if fault.kind == "slow" else 2, utility=utility)
         Harvester(runtime, _client(runtime), batch_size=40).run(_strategy(runtime))
         runtime.close()
         results.append(_state(url))
@@ -155,6 +175,72 @@ def test_lasting_failure_leaves_a_resumable_run(database_url: str, eutils: Eutil
     summary = Harvester(runtime, _client(runtime), batch_size=25).run(strategy_id)
     assert (summary.outcome, summary.resumed) == ("completed", True)
     assert summary.retrieved == summary.count
+    runtime.close()
+
+
+def test_a_lost_history_session_is_recreated(
+    tmp_path: Path, _sqlite_template: Path, eutils: EutilsStandIn
+) -> None:
+    """NCBI forgets the search's set part-way: the unread PMIDs are posted anew."""
+    results = []
+    for attempt in ("clean", "lost"):
+        path = tmp_path / f"{attempt}.db"
+        path.write_bytes(_sqlite_template.read_bytes())
+        runtime = _runtime(f"sqlite:///{path}")
+
+        def lose_it_after_the_first_batch(
+            done: int, total: int, lose: bool = attempt == "lost"
+        ) -> None:
+            if lose and done == 10:
+                eutils.inject(Fault.history_expired(), utility="efetch")
+
+        harvester = Harvester(
+            runtime, _client(runtime), batch_size=10, on_progress=lose_it_after_the_first_batch
+        )
+        summary = harvester.run(_strategy(runtime))
+        runtime.close()
+        assert summary.outcome == "completed"
+        results.append(_state(f"sqlite:///{path}"))
+    assert results[0] == results[1]
+    assert eutils.pending_faults == 0
+
+    expected = [str(p) for p in eutils.app.pubmed.search(SMALL_TERM).ids]
+    (posted,) = eutils.requests_to("epost")
+    unread = posted.params["id"].split(",")
+    assert unread == expected[len(expected) - len(unread) :]  # exactly those not yet read
+    # The batch being fetched ahead while the first was stored may have been read.
+    assert len(expected) - 20 <= len(unread) <= len(expected) - 10
+    last_session = eutils.app.history.created[-1]
+    after = [r for r in eutils.requests_to("efetch") if r.at > posted.at]
+    assert after and {r.params["WebEnv"] for r in after} == {last_session}
+    with _runtime(f"sqlite:///{tmp_path / 'lost.db'}").transaction() as session:
+        warnings = session.execute(sa.text("SELECT warnings FROM search_run")).scalar_one()
+    assert "history server had lost the set" in str(warnings)
+
+
+def test_a_session_lost_again_and_again_stops_resumably(
+    database_url: str, eutils: EutilsStandIn
+) -> None:
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    eutils.inject(Fault.history_expired(), times=10, utility="efetch")
+    with pytest.raises(HarvestError, match="lost the set 4 times in a row"):
+        Harvester(runtime, _client(runtime), batch_size=25).run(strategy_id)
+    assert len(eutils.requests_to("epost")) == 3
+    eutils.clear_faults()
+
+    # A resumed run has no search set: it posts the pending PMIDs and reads those.
+    before = len(eutils.requests_to("esearch"))
+    summary = Harvester(runtime, _client(runtime), batch_size=25).run(strategy_id)
+    assert (summary.outcome, summary.resumed, summary.retrieved) == (
+        "completed",
+        True,
+        summary.count,
+    )
+    assert len(eutils.requests_to("esearch")) == before  # not searched again
+    reposted = eutils.requests_to("epost")[-1]
+    expected = [str(p) for p in eutils.app.pubmed.search(SMALL_TERM).ids]
+    assert reposted.params["id"].split(",") == expected
     runtime.close()
 
 
@@ -310,11 +396,46 @@ def test_more_than_ten_thousand_hits_are_retrieved_completely(
         runtime.close()
         assert (summary.outcome, summary.count, summary.retrieved) == ("completed", total, total)
         assert big.violations == []
-        dated = [r for r in big.requests_to("esearch") if "mindate" in r.params]
+        searches = big.requests_to("esearch")
+        dated = [r for r in searches if "mindate" in r.params]
         assert dated  # the date range had to be split
+        # Each answer lists its slice (no paging), and empty older halves cost nothing.
+        assert len(searches) <= 12
     state = _state(database_url)
     assert state["runs"] == [("completed", total, total, total, 0)]
     assert state["n"] == total
+
+
+def test_a_record_added_during_the_split_search_is_not_lost(
+    monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
+) -> None:
+    """An empty older half is skipped by subtraction; a record entering PubMed between
+    two requests must still be found (the final count disagrees, so the skipped halves
+    are searched after all)."""
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    # Copies dated 2021-2024 only, so the older halves of the split are empty ...
+    pubmed = PubMed([], synthetic=10_100, models=small_pubmed.templates)
+    model = next(t for t in small_pubmed.templates if not t.is_book)
+    # ... until this record, entered late with an old Entrez date, appears in one.
+    late = Article(SYNTHETIC_PMID_BASE - 1, date(1850, 6, 1), model)
+    with EutilsStandIn(pubmed) as standin:
+        monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
+        original = pubmed.search
+
+        def search(term: str, window: tuple[date, date] | None = None) -> object:
+            if window is not None and late.pmid not in pubmed.by_pmid:
+                pubmed.articles.append(late)  # enters PubMed once the split has begun
+                pubmed.by_pmid[late.pmid] = late
+            return original(term, window)
+
+        monkeypatch.setattr(pubmed, "search", search)
+        collected = PmidCollector(EntrezClient(), today=date(2026, 1, 1)).collect("all[sb]", None)
+        searches = standin.requests_to("esearch")
+    assert str(late.pmid) in collected.pmids
+    assert len(collected.pmids) == len(pubmed.articles)
+    skipped_then_searched = [r for r in searches if r.params.get("retmax") == "0"]
+    assert len(skipped_then_searched) == 1  # the one count of the whole span
 
 
 def test_search_commands(database_url: str, eutils: EutilsStandIn) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import lzma
 import os
 import re
 import secrets
@@ -57,6 +58,7 @@ FIXTURES = Path(
     or Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 )
 
+BULK_FILE = FIXTURES / "pubmed-xml" / "bulk" / "pubmed21n1298.xml.xz"
 XML_TYPE = "text/xml; charset=UTF-8"
 PUBMED_HEAD = (
     b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle,'
@@ -182,6 +184,15 @@ def load_templates(root: Path = FIXTURES) -> list[Template]:
     return sorted(found.values(), key=lambda t: t.pmid)
 
 
+def load_bulk_templates(path: Path = BULK_FILE) -> list[Template]:
+    """The records of a PubMed update file (xz), as models for synthetic copies: real
+    records of every size, unlike the hand-picked fixtures, which run large."""
+    with lzma.open(path) as stream:
+        body = stream.read()
+    found = (_template(match[0]) for match in _ARTICLE.finditer(body))
+    return [template for template in found if template is not None]
+
+
 @dataclass(frozen=True)
 class SearchHits:
     ids: list[int]
@@ -197,12 +208,14 @@ class PubMed:
         templates: Iterable[Template],
         *,
         synthetic: int = 0,
+        models: Iterable[Template] | None = None,
         first_day: date = date(2021, 1, 1),
         days: int = 4 * 365,
     ) -> None:
+        """``synthetic`` copies are made from ``models`` (default: the templates)."""
         self.templates = list(templates)
         articles = [Article(t.pmid, t.entrez_date, t) for t in self.templates]
-        models = [t for t in self.templates if not t.is_book]
+        models = [t for t in (self.templates if models is None else models) if not t.is_book]
         for i in range(synthetic):
             day = first_day + timedelta(days=i * days // synthetic)
             articles.append(Article(SYNTHETIC_PMID_BASE + i, day, models[i % len(models)]))
@@ -353,16 +366,22 @@ class _History:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._envs: dict[str, dict[str, _StoredSet]] = {}
+        self.created: list[str] = []  # every WebEnv handed out, in order
 
     def store(self, webenv: str | None, stored: _StoredSet) -> tuple[str, str]:
         with self._lock:
             if webenv not in self._envs:
                 webenv = "MCID_" + secrets.token_hex(12)
                 self._envs[webenv] = {}
+                self.created.append(webenv)
             keys = self._envs[webenv]
             query_key = str(len(keys) + 1)
             keys[query_key] = stored
             return webenv, query_key
+
+    def forget(self) -> None:
+        with self._lock:
+            self._envs.clear()
 
     def get(self, webenv: str, query_key: str) -> _StoredSet | None:
         with self._lock:
@@ -574,6 +593,12 @@ class Fault:
         return cls("dropped")
 
     @classmethod
+    def history_expired(cls) -> Fault:
+        """The history server forgets every WebEnv just before this request arrives,
+        as NCBI's does after some hours; the request is then answered as usual."""
+        return cls("history_expired")
+
+    @classmethod
     def document(cls, path: Path | str, *, status: int = 200) -> Fault:
         """A recorded NCBI answer (e.g. from fixtures/errors) instead of the normal one."""
         path = Path(path)
@@ -738,6 +763,9 @@ class EutilsStandIn:
             _write(handler, reply, headers, retry_after=self.rate_limit_retry_after)
             return
         headers["X-RateLimit-Remaining"] = str(max(0, limit - count))
+        if fault is not None and fault.kind == "history_expired":
+            self.app.history.forget()
+            fault = None
         if fault is None:
             _write(handler, self.app.answer(utility, params), headers)
         elif fault.kind == "rate_limited":

@@ -1,6 +1,6 @@
 """Serve the stand-in from its own process (for benchmarks: no shared GIL with the client).
 
-    python -m tests.standin.serve [--synthetic N]
+    python -m tests.standin.serve [--synthetic N] [--models fixtures|bulk]
 
 Prints the base URL on the first line, serves until standard input closes, then
 prints one JSON line with the request and rate-limit-violation counts.
@@ -12,14 +12,22 @@ import argparse
 import json
 import sys
 
-from tests.standin.eutils import EutilsStandIn, PubMed, load_templates
+from tests.standin.eutils import EutilsStandIn, PubMed, load_bulk_templates, load_templates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--synthetic", type=int, default=0)
+    parser.add_argument("--synthetic", type=int, default=0, help="copies with new PMIDs")
+    parser.add_argument(
+        "--models",
+        choices=["fixtures", "bulk"],
+        default="fixtures",
+        help="copy the fixture records, or the records of the bulk update file",
+    )
     args = parser.parse_args()
-    with EutilsStandIn(PubMed(load_templates(), synthetic=args.synthetic)) as standin:
+    models = load_bulk_templates() if args.models == "bulk" else None
+    pubmed = PubMed(load_templates(), synthetic=args.synthetic, models=models)
+    with EutilsStandIn(pubmed) as standin:
         print(standin.url, flush=True)
         sys.stdin.read()
         summary = {"requests": len(standin.requests), "violations": len(standin.violations)}

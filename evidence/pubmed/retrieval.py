@@ -1,0 +1,232 @@
+"""Complete retrieval from PubMed through NCBI's history server; no database here.
+
+:class:`PmidCollector` lists every PMID of a query. Each esearch keeps its result
+on the history server (``usehistory=y``, all in one WebEnv) and lists up to 9,999
+PMIDs in the same answer; a query with more hits than that is split by Entrez date
+until every slice fits, newest slice first.
+
+:class:`HistoryReader` then reads the records of those sets with efetch by
+``WebEnv``/``query_key`` and ``retstart``, batch by batch. A set NCBI no longer
+holds (WebEnvs live for hours, and a resumed run has none) is stored anew with
+epost from the first PMID not yet read, and reading goes on from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from evidence.errors import HarvestError, HistorySessionLost
+from evidence.pubmed.entrez import EntrezClient, SearchResult
+
+ESEARCH_CEILING = 9_999
+EARLIEST = date(1800, 1, 1)
+# An epost set this large is one request of about 90 kB; a lost session costs at
+# most the re-posting of one such set.
+POSTED_SET_SIZE = 10_000
+# When the newer part of a split holds this share of the hits or more, the next split
+# cuts it closer to its recent end, down to this smallest share of its span.
+CROWDED = 0.9
+MIN_NEWER_SHARE = 1 / 64
+# Sessions re-created in a row without a batch read in between before giving up.
+MAX_RENEWALS = 3
+
+
+@dataclass(frozen=True)
+class HistorySet:
+    """PMIDs in the order NCBI holds them as one set; ``webenv`` None: not posted yet."""
+
+    pmids: tuple[str, ...]
+    webenv: str | None = None
+    query_key: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchedBatch:
+    """efetch's answer for ``wanted``; ``renewed``: sets stored anew to get it."""
+
+    wanted: list[str]
+    body: bytes
+    renewed: int
+
+
+@dataclass
+class Collected:
+    count: int
+    translation: str | None
+    pmids: list[str] = field(default_factory=list)
+    sets: list[HistorySet] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _day(value: date) -> str:
+    return value.strftime("%Y/%m/%d")
+
+
+class PmidCollector:
+    """All PMIDs of a query, by Entrez-date slices small enough for esearch to list."""
+
+    def __init__(self, client: EntrezClient, *, today: date | None = None) -> None:
+        self.client = client
+        self.webenv: str | None = None
+        self.today = today or date.today()
+
+    def collect(self, query: str, window: tuple[date, date] | None) -> Collected:
+        first = self._search(query, window, retmax=ESEARCH_CEILING)
+        collected = Collected(first.count, first.query_translation)
+        collected.warnings += first.warnings
+        collected.errors += first.errors
+        if first.count <= ESEARCH_CEILING:
+            self._keep(first, collected)
+        else:
+            start, end = window or (EARLIEST, self.today + timedelta(days=1))
+            skipped: list[tuple[date, date]] = []
+            self._halves(query, (start, end), first.count, collected, skipped)
+            self._check_skipped(query, (start, end), collected, skipped)
+        collected.pmids = list(dict.fromkeys(collected.pmids))  # one hit per PMID, first rank
+        return collected
+
+    def _search(
+        self, query: str, window: tuple[date, date] | None, retmax: int = 0
+    ) -> SearchResult:
+        result = self.client.esearch(
+            query,
+            usehistory=retmax > 0,
+            webenv=self.webenv,
+            retmax=retmax,
+            mindate=_day(window[0]) if window else None,
+            maxdate=_day(window[1]) if window else None,
+            datetype="edat" if window else None,
+        )
+        self.webenv = result.webenv or self.webenv
+        return result
+
+    def _keep(self, result: SearchResult, collected: Collected) -> None:
+        collected.pmids += result.ids
+        if result.ids:
+            collected.sets.append(HistorySet(result.ids, result.webenv, result.query_key))
+
+    def _halves(
+        self,
+        query: str,
+        span: tuple[date, date],
+        count: int,
+        collected: Collected,
+        skipped: list[tuple[date, date]],
+        newer_share: float = 0.5,
+    ) -> None:
+        """Split ``span`` (``count`` hits) in two, newer part first.
+
+        Hits crowd into recent years, so the older part is often empty by subtraction:
+        it is then skipped (and checked once at the end); and a newer part that holds
+        (nearly) all hits is split closer to its recent end next time.
+        """
+        start, end = span
+        middle = end - timedelta(days=max(1, round((end - start).days * newer_share)))
+        newer_span = (middle + timedelta(days=1), end)
+        newer = self._slice(query, newer_span, collected, skipped, count, newer_share)
+        if newer < count:
+            self._slice(query, (start, middle), collected, skipped, count)
+        else:
+            skipped.append((start, middle))
+
+    def _slice(
+        self,
+        query: str,
+        span: tuple[date, date],
+        collected: Collected,
+        skipped: list[tuple[date, date]],
+        whole: int | None = None,
+        share: float = 0.5,
+    ) -> int:
+        """Keep the slice's PMIDs, splitting it further while it is over the ceiling."""
+        result = self._search(query, span, retmax=ESEARCH_CEILING)
+        if result.count <= ESEARCH_CEILING:
+            self._keep(result, collected)
+        elif span[0] >= span[1]:
+            collected.warnings.append(
+                f"{result.count} records share the Entrez date {span[0]}: only the first "
+                f"{ESEARCH_CEILING} can be listed"
+            )
+            self._keep(result, collected)
+        else:
+            crowded = whole is not None and result.count >= CROWDED * whole
+            share = max(MIN_NEWER_SHARE, share / 2) if crowded else 0.5
+            self._halves(query, span, result.count, collected, skipped, share)
+        return result.count
+
+    def _check_skipped(
+        self,
+        query: str,
+        span: tuple[date, date],
+        collected: Collected,
+        skipped: list[tuple[date, date]],
+    ) -> None:
+        """A half skipped as empty may have had records after all, when PubMed added
+        some between two requests. One count of the whole span settles it: if it
+        differs from what was listed, every skipped half is searched."""
+        if not skipped or self._search(query, span).count == len(set(collected.pmids)):
+            return
+        while skipped:
+            self._slice(query, skipped.pop(), collected, skipped)
+
+
+def sets_to_read(pending: Sequence[str], searched: Sequence[HistorySet]) -> list[HistorySet]:
+    """The search's own sets when they hold exactly the pending PMIDs, in order;
+    otherwise (a resumed run, or a PMID listed twice) the pending PMIDs, to be posted."""
+    if [pmid for held in searched for pmid in held.pmids] == list(pending):
+        return list(searched)
+    return [
+        HistorySet(tuple(pending[i : i + POSTED_SET_SIZE]))
+        for i in range(0, len(pending), POSTED_SET_SIZE)
+    ]
+
+
+class HistoryReader:
+    """Reads history sets in batches of ``batch_size`` PMIDs."""
+
+    def __init__(self, client: EntrezClient, batch_size: int) -> None:
+        self.client = client
+        self.batch_size = batch_size
+        self.webenv: str | None = None
+
+    def batches(self, sets: Sequence[HistorySet]) -> Iterator[FetchedBatch]:
+        for held in sets:
+            yield from self._read(held)
+
+    def _read(self, held: HistorySet) -> Iterator[FetchedBatch]:
+        start, renewals = 0, 0
+        while start < len(held.pmids):
+            if held.webenv is None or held.query_key is None:
+                held = self._post(held.pmids[start:])
+                start = 0
+            wanted = list(held.pmids[start : start + self.batch_size])
+            try:
+                body = self.client.efetch_xml(
+                    webenv=held.webenv,
+                    query_key=held.query_key,
+                    retstart=start,
+                    retmax=len(wanted),
+                )
+            except HistorySessionLost as lost:
+                renewals += 1
+                if renewals > MAX_RENEWALS:
+                    raise HarvestError(
+                        f"the history server lost the set {MAX_RENEWALS + 1} times in a row: "
+                        f"{lost}",
+                        request=lost.request,
+                        status=lost.status,
+                    ) from lost
+                held, start = HistorySet(held.pmids[start:]), 0  # to be posted anew
+                self.webenv = None  # the whole session may be gone: start a new one
+                continue
+            yield FetchedBatch(wanted, body, renewals)
+            renewals = 0
+            start += len(wanted)
+
+    def _post(self, pmids: Sequence[str]) -> HistorySet:
+        key = self.client.epost(pmids, webenv=self.webenv)
+        self.webenv = key.webenv
+        return HistorySet(tuple(pmids), key.webenv, key.query_key)
