@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from evidence.config import load_settings  # noqa: E402
 from evidence.harvester import Harvester  # noqa: E402
-from evidence.pubmed.entrez import RATE_WITH_KEY, EntrezClient  # noqa: E402
+from evidence.pubmed.entrez import HEADROOM_WITH_KEY, RATE_WITH_KEY, EntrezClient  # noqa: E402
 from evidence.runtime import Runtime  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
 from evidence.services.audit import Actor  # noqa: E402
@@ -95,6 +95,13 @@ def main() -> None:
         f"({RATE_WITH_KEY:.0f} requests/s x {args.batch_size})"
     )
     print(f"  share of the limit: {rate / allowed:.1%} (target >= 90%)")
+    # What a harvest bound by the limiter alone would reach with these requests: the
+    # esearch requests fetch no records, and starts are spaced HEADROOM/rate apart.
+    ceiling = stored / (requests * HEADROOM_WITH_KEY / RATE_WITH_KEY) / allowed
+    print(
+        f"  rate-bound ceiling for this mix ({counts['efetch']} efetch of {requests} "
+        f"requests, {HEADROOM_WITH_KEY:.2f} x 1/rate spacing): {ceiling:.1%}"
+    )
     print(f"  rate-limit violations seen by the stand-in: {violations}")
 
 

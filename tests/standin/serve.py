@@ -30,7 +30,11 @@ def main() -> None:
     with EutilsStandIn(pubmed) as standin:
         print(standin.url, flush=True)
         sys.stdin.read()
-        summary = {"requests": len(standin.requests), "violations": len(standin.violations)}
+        summary = {
+            "requests": len(standin.requests),
+            "efetch": len(standin.requests_to("efetch")),
+            "violations": len(standin.violations),
+        }
     print(json.dumps(summary), flush=True)
 
 
