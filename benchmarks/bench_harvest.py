@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from evidence.config import load_settings  # noqa: E402
-from evidence.harvester import Harvester  # noqa: E402
+from evidence.harvester import IN_FLIGHT, Harvester  # noqa: E402
 from evidence.pubmed.entrez import HEADROOM_WITH_KEY, RATE_WITH_KEY, EntrezClient  # noqa: E402
 from evidence.runtime import Runtime  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
@@ -43,6 +43,13 @@ def main() -> None:
         help="copy the records of the 2021 update file (real sizes: 11 kB on average) "
         "or the hand-picked fixture records (25 kB on average)",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the stand-in waits before each efetch answer (NCBI takes ~1 s)",
+    )
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="efetch requests at once")
     args = parser.parse_args()
 
     # The stand-in runs in its own process, as NCBI would: it must not share the GIL.
@@ -55,6 +62,8 @@ def main() -> None:
             str(args.records),
             "--models",
             args.models,
+            "--latency",
+            str(args.latency),
         ],
         cwd=REPO,
         stdin=subprocess.PIPE,
@@ -77,7 +86,10 @@ def main() -> None:
             strategy_id = strategy.id
         started = time.perf_counter()
         summary = Harvester(
-            runtime, EntrezClient(runtime.settings), batch_size=args.batch_size
+            runtime,
+            EntrezClient(runtime.settings),
+            batch_size=args.batch_size,
+            in_flight=args.in_flight,
         ).run(strategy_id)
         elapsed = time.perf_counter() - started
         runtime.close()
@@ -89,7 +101,10 @@ def main() -> None:
     stored = summary.retrieved or 0
     rate = stored / elapsed
     allowed = RATE_WITH_KEY * args.batch_size
-    print(f"harvest: {stored} records in {elapsed:.1f} s over {requests} requests")
+    print(
+        f"harvest: {stored} records in {elapsed:.1f} s over {requests} requests "
+        f"(batch {args.batch_size}, {args.in_flight} in flight, efetch latency {args.latency} s)"
+    )
     print(
         f"  {rate:,.0f} records/s; the limit allows {allowed:,.0f} records/s "
         f"({RATE_WITH_KEY:.0f} requests/s x {args.batch_size})"

@@ -13,7 +13,8 @@ epost from the first PMID not yet read, and reading goes on from there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -184,49 +185,88 @@ def sets_to_read(pending: Sequence[str], searched: Sequence[HistorySet]) -> list
     ]
 
 
-class HistoryReader:
-    """Reads history sets in batches of ``batch_size`` PMIDs."""
+@dataclass(frozen=True)
+class BatchTicket:
+    """One efetch: ``wanted`` are the PMIDs at ``offset`` of set ``set_index``."""
 
-    def __init__(self, client: EntrezClient, batch_size: int) -> None:
+    set_index: int
+    offset: int
+    wanted: list[str]
+
+
+@dataclass
+class _HeldSet:
+    """A set and NCBI's current key to it; ``generation`` counts the keys it had."""
+
+    pmids: tuple[str, ...]
+    webenv: str | None
+    query_key: str | None
+    generation: int = 0
+    lost_in_a_row: int = 0
+
+
+class HistoryReader:
+    """Reads history sets in batches of ``batch_size`` PMIDs, from several threads at once.
+
+    A set NCBI has lost is posted anew whole, in the same order, so every batch keeps
+    its offset and batches already in flight simply ask again with the new key.
+    """
+
+    def __init__(self, client: EntrezClient, batch_size: int, sets: Sequence[HistorySet]) -> None:
         self.client = client
         self.batch_size = batch_size
-        self.webenv: str | None = None
+        self._sets = [_HeldSet(s.pmids, s.webenv, s.query_key) for s in sets]
+        self._webenv: str | None = None
+        self._lock = threading.Lock()  # held while posting: the others need the key too
 
-    def batches(self, sets: Sequence[HistorySet]) -> Iterator[FetchedBatch]:
-        for held in sets:
-            yield from self._read(held)
+    def tickets(self) -> list[BatchTicket]:
+        return [
+            BatchTicket(index, offset, list(held.pmids[offset : offset + self.batch_size]))
+            for index, held in enumerate(self._sets)
+            for offset in range(0, len(held.pmids), self.batch_size)
+        ]
 
-    def _read(self, held: HistorySet) -> Iterator[FetchedBatch]:
-        start, renewals = 0, 0
-        while start < len(held.pmids):
-            if held.webenv is None or held.query_key is None:
-                held = self._post(held.pmids[start:])
-                start = 0
-            wanted = list(held.pmids[start : start + self.batch_size])
+    def fetch(self, ticket: BatchTicket) -> FetchedBatch:
+        renewed = 0
+        while True:
+            webenv, query_key, generation = self._key(ticket.set_index)
             try:
                 body = self.client.efetch_xml(
-                    webenv=held.webenv,
-                    query_key=held.query_key,
-                    retstart=start,
-                    retmax=len(wanted),
+                    webenv=webenv,
+                    query_key=query_key,
+                    retstart=ticket.offset,
+                    retmax=len(ticket.wanted),
                 )
             except HistorySessionLost as lost:
-                renewals += 1
-                if renewals > MAX_RENEWALS:
-                    raise HarvestError(
-                        f"the history server lost the set {MAX_RENEWALS + 1} times in a row: "
-                        f"{lost}",
-                        request=lost.request,
-                        status=lost.status,
-                    ) from lost
-                held, start = HistorySet(held.pmids[start:]), 0  # to be posted anew
-                self.webenv = None  # the whole session may be gone: start a new one
+                renewed += self._renew(ticket.set_index, generation, lost)
                 continue
-            yield FetchedBatch(wanted, body, renewals)
-            renewals = 0
-            start += len(wanted)
+            with self._lock:
+                self._sets[ticket.set_index].lost_in_a_row = 0
+            return FetchedBatch(ticket.wanted, body, renewed)
 
-    def _post(self, pmids: Sequence[str]) -> HistorySet:
-        key = self.client.epost(pmids, webenv=self.webenv)
-        self.webenv = key.webenv
-        return HistorySet(tuple(pmids), key.webenv, key.query_key)
+    def _key(self, index: int) -> tuple[str, str, int]:
+        with self._lock:
+            held = self._sets[index]
+            if held.webenv is None or held.query_key is None:
+                key = self.client.epost(held.pmids, webenv=self._webenv)
+                self._webenv = held.webenv = key.webenv
+                held.query_key = key.query_key
+            return held.webenv, held.query_key, held.generation
+
+    def _renew(self, index: int, generation: int, lost: HistorySessionLost) -> int:
+        """Forget the lost key (once, whichever thread saw it first); 1 if this call did."""
+        with self._lock:
+            held = self._sets[index]
+            if held.generation != generation:
+                return 0  # another batch of the set found it lost and renewed it
+            held.lost_in_a_row += 1
+            if held.lost_in_a_row > MAX_RENEWALS:
+                raise HarvestError(
+                    f"the history server lost the set {MAX_RENEWALS + 1} times in a row: {lost}",
+                    request=lost.request,
+                    status=lost.status,
+                ) from lost
+            held.webenv = held.query_key = None
+            held.generation += 1
+            self._webenv = None  # the whole session may be gone: start a new one
+            return 1

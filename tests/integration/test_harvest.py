@@ -181,7 +181,7 @@ def test_lasting_failure_leaves_a_resumable_run(database_url: str, eutils: Eutil
 def test_a_lost_history_session_is_recreated(
     tmp_path: Path, _sqlite_template: Path, eutils: EutilsStandIn
 ) -> None:
-    """NCBI forgets the search's set part-way: the unread PMIDs are posted anew."""
+    """NCBI forgets the search's set part-way: it is posted anew, reading goes on."""
     results = []
     for attempt in ("clean", "lost"):
         path = tmp_path / f"{attempt}.db"
@@ -195,7 +195,11 @@ def test_a_lost_history_session_is_recreated(
                 eutils.inject(Fault.history_expired(), utility="efetch")
 
         harvester = Harvester(
-            runtime, _client(runtime), batch_size=10, on_progress=lose_it_after_the_first_batch
+            runtime,
+            _client(runtime),
+            batch_size=10,
+            in_flight=1,  # the next batch is asked for only once the first is stored
+            on_progress=lose_it_after_the_first_batch,
         )
         summary = harvester.run(_strategy(runtime))
         runtime.close()
@@ -206,16 +210,45 @@ def test_a_lost_history_session_is_recreated(
 
     expected = [str(p) for p in eutils.app.pubmed.search(SMALL_TERM).ids]
     (posted,) = eutils.requests_to("epost")
-    unread = posted.params["id"].split(",")
-    assert unread == expected[len(expected) - len(unread) :]  # exactly those not yet read
-    # The batch being fetched ahead while the first was stored may have been read.
-    assert len(expected) - 20 <= len(unread) <= len(expected) - 10
+    assert posted.params["id"].split(",") == expected  # the whole set, in the same order
     last_session = eutils.app.history.created[-1]
     after = [r for r in eutils.requests_to("efetch") if r.at > posted.at]
-    assert after and {r.params["WebEnv"] for r in after} == {last_session}
+    assert {r.params["WebEnv"] for r in after} == {last_session}
+    # The batch that found the set lost is asked for again; nothing before it.
+    assert [int(r.params["retstart"]) for r in after] == list(range(10, len(expected), 10))
     with _runtime(f"sqlite:///{tmp_path / 'lost.db'}").transaction() as session:
         warnings = session.execute(sa.text("SELECT warnings FROM search_run")).scalar_one()
     assert "history server had lost the set" in str(warnings)
+
+
+def test_a_set_lost_under_several_batches_is_posted_once(
+    database_url: str, eutils: EutilsStandIn
+) -> None:
+    runtime = _runtime(database_url)
+    eutils.inject(Fault.slow(0.2), times=4, utility="efetch")  # keep four on their way
+    eutils.inject(Fault.history_expired(), utility="efetch")
+    summary = Harvester(runtime, _client(runtime), batch_size=10, in_flight=4).run(
+        _strategy(runtime)
+    )
+    runtime.close()
+    assert (summary.outcome, summary.retrieved) == ("completed", summary.count)
+    assert len(eutils.requests_to("epost")) == 1
+    assert eutils.violations == []
+
+
+def test_batches_are_fetched_several_at_a_time(database_url: str, eutils: EutilsStandIn) -> None:
+    """NCBI takes its time to answer: the harvest keeps several requests on their way,
+    and the rate limit still holds."""
+    runtime = _runtime(database_url)
+    eutils.inject(Fault.slow(0.3), times=100, utility="efetch")
+    summary = Harvester(runtime, _client(runtime), batch_size=5, in_flight=4).run(
+        _strategy(runtime)
+    )
+    runtime.close()
+    assert (summary.outcome, summary.retrieved) == ("completed", summary.count)
+    assert eutils.most_at_once >= 3
+    assert eutils.violations == []
+    eutils.clear_faults()
 
 
 def test_a_session_lost_again_and_again_stops_resumably(

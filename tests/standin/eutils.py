@@ -685,6 +685,8 @@ class EutilsStandIn:
         self.rate_limit_retry_after = rate_limit_retry_after
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
+        self.most_at_once = 0  # the most requests being answered at the same time
+        self._answering = 0
         self._lock = threading.Lock()
         self._faults: list[_Pending] = []
         self._windows: dict[str, deque[float]] = {}
@@ -742,6 +744,16 @@ class EutilsStandIn:
     # ------------------------------------------------------------ serving
 
     def _handle(self, handler: _Handler, method: str, query: str) -> None:
+        with self._lock:
+            self._answering += 1
+            self.most_at_once = max(self.most_at_once, self._answering)
+        try:
+            self._answer(handler, method, query)
+        finally:
+            with self._lock:
+                self._answering -= 1
+
+    def _answer(self, handler: _Handler, method: str, query: str) -> None:
         path = urlsplit(handler.path).path
         utility = path.rsplit("/", 1)[-1].removesuffix(".fcgi")
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
