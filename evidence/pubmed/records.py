@@ -3,18 +3,22 @@
 They carry no database or XML objects, so the harvester can fetch and parse first
 and write everything afterwards in one short transaction. A value PubMed does not
 give is ``None`` (or an empty tuple), never ``""``.
+
+The parts of a record (authors, MeSH headings, ...) are named tuples: a record has
+dozens of them, and a named tuple is built in less than half the time of a frozen
+dataclass, which matters at 100,000 records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 RETRACTED_PUBLICATION = "Retracted Publication"
 RETRACTION_IN = "RetractionIn"
 
 
-@dataclass(frozen=True, slots=True)
-class Author:
+class Author(NamedTuple):
     """One ``<Author>``: a person (names) or a group (``collective_name``)."""
 
     last_name: str | None = None
@@ -25,8 +29,7 @@ class Author:
     orcid: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AbstractSection:
+class AbstractSection(NamedTuple):
     """One ``<AbstractText>``; ``label`` is what PubMed shows, ``nlm_category`` its class."""
 
     label: str | None
@@ -34,29 +37,25 @@ class AbstractSection:
     text: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class MeshQualifier:
+class MeshQualifier(NamedTuple):
     name: str
     ui: str | None
     major_topic: bool
 
 
-@dataclass(frozen=True, slots=True)
-class MeshHeading:
+class MeshHeading(NamedTuple):
     descriptor: str
     descriptor_ui: str | None
     major_topic: bool
     qualifiers: tuple[MeshQualifier, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PublicationType:
+class PublicationType(NamedTuple):
     name: str
     ui: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CommentCorrection:
+class CommentCorrection(NamedTuple):
     """A link to another record: ``CommentIn``, ``ErratumIn``, ``RetractionIn``, ..."""
 
     ref_type: str

@@ -24,7 +24,7 @@ import lzma
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import IO, TypeAlias
 
@@ -57,11 +57,13 @@ from evidence.pubmed.xml_fields import (
     parse_pub_date,
     parse_publication_types,
 )
+from evidence.pubmed.xml_raw import RecordBytes
 
 Element: TypeAlias = etree._Element
 Source: TypeAlias = str | os.PathLike[str] | bytes | IO[bytes]
 _Stream: TypeAlias = IO[bytes] | io.BufferedIOBase
 Record: TypeAlias = ArticleRecord | Deletion
+RawCut: TypeAlias = Callable[[str, str], bytes | None]
 
 # MedlineCitation is a record only at the top of a legacy MedlineCitationSet (or of
 # a re-parsed raw_xml); inside a PubmedArticle it is skipped and left intact.
@@ -134,9 +136,10 @@ def _decompressed(raw: IO[bytes], stack: ExitStack) -> _Stream:
 
 def _parse_stream(stream: _Stream, label: str) -> Iterator[Record]:
     last_pmid: str | None = None
+    tee = RecordBytes(stream)
     try:
-        for element in _record_elements(stream, label):
-            for record in _records(element):
+        for element in _record_elements(tee, label):
+            for record in _records(element, tee.cut):
                 last_pmid = record.pmid
                 yield record
     except etree.XMLSyntaxError as exc:
@@ -148,7 +151,7 @@ def _parse_stream(stream: _Stream, label: str) -> Iterator[Record]:
         raise ParseError(f"{label}: {exc}{_after(last_pmid)}") from exc
 
 
-def _record_elements(stream: _Stream, label: str) -> Iterator[Element]:
+def _record_elements(stream: RecordBytes, label: str) -> Iterator[Element]:
     """Each record element in turn, released (cleared, unlinked) once the next is asked for."""
     events = etree.iterparse(
         stream,
@@ -174,12 +177,12 @@ def _inside_article(element: Element) -> bool:
     return parent is not None and parent.tag == "PubmedArticle"
 
 
-def _records(element: Element) -> list[Record]:
+def _records(element: Element, cut: RawCut | None) -> list[Record]:
     if element.tag == "DeleteCitation":
         return [Deletion(pmid) for pmid in parse_deleted_pmids(element)]
     if element.tag == "PubmedBookArticle":
-        return [parse_book_article(element)]
-    return [parse_article(element)]
+        return [parse_book_article(element, cut)]
+    return [parse_article(element, cut)]
 
 
 def _release(element: Element) -> None:
@@ -218,8 +221,11 @@ def _check_root(root: Element | None, label: str) -> None:
 # ElementPath find() per field, and this code runs for every record of a 1 GB file.
 
 
-def parse_article(element: Element) -> ArticleRecord:
-    """Read a ``PubmedArticle`` or a legacy top-level ``MedlineCitation``."""
+def parse_article(element: Element, cut: RawCut | None = None) -> ArticleRecord:
+    """Read a ``PubmedArticle`` or a legacy top-level ``MedlineCitation``.
+
+    ``cut(tag, pmid)`` gives the record's bytes as read (see ``xml_raw``); without
+    it, or when it gives None, ``raw_xml`` is the element serialised again."""
     if element.tag == "MedlineCitation":
         citation, pubmed_data = element, None
     else:
@@ -231,8 +237,9 @@ def parse_article(element: Element) -> ArticleRecord:
     journal = parse_journal(fields.get("Journal"))
     ids = parse_article_ids(first_child(pubmed_data, "ArticleIdList"))
     languages = parse_languages(article)
+    pmid = _require_pmid(parts.get("PMID"), element)
     return ArticleRecord(
-        pmid=_require_pmid(parts.get("PMID"), element),
+        pmid=pmid,
         pmid_version=parse_pmid_version(parts.get("PMID")),
         doi=ids.get("doi") or parse_elocation_doi(article),
         pmcid=ids.get("pmc") or parse_other_pmcid(citation),
@@ -257,11 +264,11 @@ def parse_article(element: Element) -> ArticleRecord:
         keywords=parse_keywords(citation),
         comments_corrections=parse_comments_corrections(parts.get("CommentsCorrectionsList")),
         status=citation.get("Status") or None,
-        raw_xml=_serialise(element),
+        raw_xml=_raw(element, pmid, cut),
     )
 
 
-def parse_book_article(element: Element) -> ArticleRecord:
+def parse_book_article(element: Element, cut: RawCut | None = None) -> ArticleRecord:
     """Read a ``PubmedBookArticle``: a book or a chapter (GeneReviews and the like).
 
     The ``BookDocument`` holds what an ``Article`` holds and the ``Book`` stands in
@@ -278,8 +285,9 @@ def parse_book_article(element: Element) -> ArticleRecord:
     ids = parse_article_ids(parts.get("ArticleIdList"))
     year, date_text = parse_pub_date(book.get("PubDate"))
     languages = parse_languages(document)
+    pmid = _require_pmid(parts.get("PMID"), element)
     return ArticleRecord(
-        pmid=_require_pmid(parts.get("PMID"), element),
+        pmid=pmid,
         pmid_version=parse_pmid_version(parts.get("PMID")),
         doi=ids.get("doi") or parse_elocation_doi(book_element),
         pmcid=ids.get("pmc"),
@@ -299,8 +307,13 @@ def parse_book_article(element: Element) -> ArticleRecord:
         publication_types=parse_publication_types(document),
         keywords=parse_keywords(document),
         is_book=True,
-        raw_xml=_serialise(element),
+        raw_xml=_raw(element, pmid, cut),
     )
+
+
+def _raw(element: Element, pmid: str, cut: RawCut | None) -> bytes:
+    raw = cut(str(element.tag), pmid) if cut is not None else None
+    return raw if raw is not None else _serialise(element)
 
 
 def _serialise(element: Element) -> bytes:
