@@ -6,7 +6,8 @@ keeps what lxml has read; when lxml reports the end of a record, its end tag has
 been read, so the record's bytes can be cut from what was kept. What lies before
 the cut is dropped, so memory stays bounded by lxml's read-ahead.
 
-The cut is checked (it must hold the record's PMID); a document whose bytes are not
+The cut is checked (it must hold the record's PMID and nothing that could hide or
+fake a tag from a byte search); a document whose bytes are not
 UTF-8, or whose root declares namespaces a record would need, is not cut at all. In
 those cases the caller serialises the element as before.
 """
@@ -28,7 +29,21 @@ _OPENING = {
 _DECLARED_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*encoding=["']([\w.-]+)["']""")
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)([^>]*)>")
 _UTF8 = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+_INSTRUCTION = re.compile(rb"<\?.*?\?>", re.DOTALL)
 _TRIM = 1 << 20  # drop what lies before the cut once this much has piled up
+
+
+def _plainly_one_record(raw: bytes, tag: bytes, pmid: str) -> bool:
+    """The cut holds this PMID, no second record start, and nothing that can hide a
+    tag from a byte search: no comment or CDATA, and no processing instruction that
+    names the record's tag (PubMed sends ``<?pmcsd ?>`` in ordinary records)."""
+    return (
+        b">" + pmid.encode() + b"</PMID>" in raw
+        and raw.find(b"<" + tag, 1) < 0
+        and b"<!--" not in raw
+        and b"<![CDATA[" not in raw
+        and not any(tag in instruction for instruction in _INSTRUCTION.findall(raw))
+    )
 
 
 class RecordBytes:
@@ -60,8 +75,8 @@ class RecordBytes:
             return None
         end += len(closing)
         raw = bytes(self._kept[found.start() : end])
-        if b">" + pmid.encode() + b"</PMID>" not in raw:
-            self._give_up()  # not the record lxml read: never store a wrong one
+        if not _plainly_one_record(raw, tag.encode(), pmid):
+            self._give_up()  # maybe not the record lxml read: never store a wrong one
             return None
         self._start = end
         if self._start > _TRIM:
