@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 64 * 1024  # per connection, allocated only as pages are used
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -30,6 +31,10 @@ def _prepare_sqlite(engine: Engine) -> None:
             # With WAL, NORMAL keeps the database consistent through crashes and
             # skips an fsync per commit (a harvest commits once per batch).
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # A harvest or import adds to several large indexes at once (PMID, DOI,
+            # title key, each child table's citation_id); SQLite's default 2 MiB page
+            # cache makes every batch read those index pages back from disk.
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
