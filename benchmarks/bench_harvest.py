@@ -22,7 +22,8 @@ sys.path.insert(0, str(REPO))
 
 from evidence.config import load_settings  # noqa: E402
 from evidence.harvester import IN_FLIGHT, Harvester  # noqa: E402
-from evidence.pubmed.entrez import HEADROOM_WITH_KEY, RATE_WITH_KEY, EntrezClient  # noqa: E402
+from evidence.pubmed.entrez import EntrezClient  # noqa: E402
+from evidence.pubmed.rate_limit import HEADROOM_WITH_KEY, RATE_WITH_KEY  # noqa: E402
 from evidence.runtime import Runtime  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
 from evidence.services.audit import Actor  # noqa: E402

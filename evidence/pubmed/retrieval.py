@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from evidence.errors import HarvestError, HistorySessionLost
-from evidence.pubmed.entrez import EntrezClient, SearchResult
+from evidence.pubmed.entrez import EntrezClient
+from evidence.pubmed.entrez_answers import SearchResult
 
 ESEARCH_CEILING = 9_999
 EARLIEST = date(1800, 1, 1)

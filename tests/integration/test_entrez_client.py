@@ -23,13 +23,9 @@ import pytest
 from Bio import Entrez
 
 from evidence.errors import HarvestError, HistorySessionLost
-from evidence.pubmed.entrez import (
-    HEADROOM_WITHOUT_KEY,
-    EntrezClient,
-    RateLimiter,
-    SearchResult,
-    shared_limiter,
-)
+from evidence.pubmed.entrez import EntrezClient
+from evidence.pubmed.entrez_answers import SearchResult
+from evidence.pubmed.rate_limit import HEADROOM_WITHOUT_KEY, RateLimiter, shared_limiter
 from tests.standin.eutils import (
     FIXTURES,
     PUBMED_HEAD,
