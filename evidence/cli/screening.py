@@ -7,16 +7,18 @@ import click
 from evidence.cli.base import cli, runtime_of
 from evidence.models.vocabulary import ScreeningMode, ScreeningOutcome
 from evidence.services.screening import (
-    ScreeningConflict,
     ScreeningResult,
     ScreeningState,
-    configure_screening,
     resolve_conflict,
     screen_citation,
+)
+from evidence.services.screening_progress import (
+    ScreeningConflict,
     screening_agreement,
     screening_conflicts,
     screening_queue,
 )
+from evidence.services.screening_settings import configure_screening
 
 MODES = click.Choice([mode.value for mode in ScreeningMode])
 OUTCOMES = click.Choice([outcome.value for outcome in ScreeningOutcome])

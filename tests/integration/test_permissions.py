@@ -36,6 +36,8 @@ from evidence.services import (
     lifecycle,
     register,
     screening,
+    screening_progress,
+    screening_settings,
     search_runs,
     search_strategies,
     spc_checks,
@@ -62,12 +64,12 @@ EXPECTED: dict[str, set[str]] = {
     "search_strategies.create_search_strategy": {ANALYST, OPERATOR},
     "search_strategies.revise_search_strategy": {ANALYST, OPERATOR},
     "search_runs.start_search_run": {ANALYST, OPERATOR},
-    "screening.configure_screening": {CHAIR, ANALYST},
-    "screening.screening_queue": REVIEWERS,
+    "screening_settings.configure_screening": {CHAIR, ANALYST},
+    "screening_progress.screening_queue": REVIEWERS,
     "screening.screen_citation": REVIEWERS,
-    "screening.screening_conflicts": REVIEWERS,
+    "screening_progress.screening_conflicts": REVIEWERS,
     "screening.resolve_conflict": REVIEWERS,
-    "screening.screening_agreement": EVERYONE,
+    "screening_progress.screening_agreement": EVERYONE,
     "appraisals.appraise_citation": REVIEWERS,
     "appraisals.record_case": REVIEWERS,
     "appraisals.assess_who_umc": REVIEWERS,
@@ -130,21 +132,22 @@ CALLS: dict[str, Call] = {
             actor=a)),
     "search_runs.start_search_run": lambda s, a, w: search_runs.start_search_run(
         s, strategy_id=w["strategy_id"], actor=a),
-    "screening.configure_screening": lambda s, a, w: screening.configure_screening(
-        s, dossier_reference="7097", mode=ScreeningMode.DUAL, reasons=[("pop", "other population")],
-        actor=a),
-    "screening.screening_queue": lambda s, a, w: screening.screening_queue(
+    "screening_settings.configure_screening": lambda s, a, w: (
+        screening_settings.configure_screening(
+            s, dossier_reference="7097", mode=ScreeningMode.DUAL,
+            reasons=[("pop", "other population")], actor=a)),
+    "screening_progress.screening_queue": lambda s, a, w: screening_progress.screening_queue(
         s, dossier_reference="7097", actor=a),
     "screening.screen_citation": lambda s, a, w: screening.screen_citation(
         s, dossier_reference="7097", citation_id=w["paran"], outcome=ScreeningOutcome.INCLUDED,
         actor=a),
-    "screening.screening_conflicts": lambda s, a, w: screening.screening_conflicts(
-        s, dossier_reference="7097", actor=a),
+    "screening_progress.screening_conflicts": lambda s, a, w: (
+        screening_progress.screening_conflicts(s, dossier_reference="7097", actor=a)),
     "screening.resolve_conflict": lambda s, a, w: screening.resolve_conflict(
         s, dossier_reference="7097", citation_id=w["paran"], outcome=ScreeningOutcome.INCLUDED,
         actor=a),
-    "screening.screening_agreement": lambda s, a, w: screening.screening_agreement(
-        s, dossier_reference="7097", actor=a),
+    "screening_progress.screening_agreement": lambda s, a, w: (
+        screening_progress.screening_agreement(s, dossier_reference="7097", actor=a)),
     "appraisals.appraise_citation": lambda s, a, w: appraisals.appraise_citation(
         s, dossier_reference="7097", citation_id=w["paran"],
         values=appraisals.AppraisalInput(evidence_score=2, score_basis="case reports"),

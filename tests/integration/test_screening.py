@@ -27,16 +27,14 @@ from evidence.models import (
 from evidence.models.vocabulary import Role, ScreeningMode, ScreeningOutcome, SearchRunOutcome
 from evidence.services.audit import Actor
 from evidence.services.reference_data import load_reference_dossiers
-from evidence.services.screening import (
+from evidence.services.screening import ScreeningState, resolve_conflict, screen_citation
+from evidence.services.screening_progress import (
     QueueItem,
-    ScreeningState,
-    configure_screening,
-    resolve_conflict,
-    screen_citation,
     screening_agreement,
     screening_conflicts,
     screening_queue,
 )
+from evidence.services.screening_settings import configure_screening
 from evidence.services.users import add_user
 from tests.integration.cli_runs import run
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from evidence.errors import ParseError
-from evidence.pubmed.medline import COMMENT_CORRECTION_TAGS, iter_medline
+from evidence.pubmed.medline import iter_medline
+from evidence.pubmed.medline_fields import COMMENT_CORRECTION_TAGS
 from evidence.pubmed.records import ArticleRecord, Author, MeshHeading, MeshQualifier
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
