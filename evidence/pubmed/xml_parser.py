@@ -5,6 +5,7 @@ or xz) and the pre-2017 ``MedlineCitationSet`` format with ``lxml.etree.iterpars
 Each record element becomes an :class:`ArticleRecord` (or one :class:`Deletion` per
 PMID of a ``<DeleteCitation>``); the element is then cleared and unlinked from the
 tree together with everything before it, so memory stays flat for a 1 GB file.
+Each record's ``raw_xml`` is its bytes as they were read (``evidence.pubmed.xml_raw``).
 
 The parser never touches the network and never loads a DTD: PubMed's DTDs add no
 entities we need, and a file from NCBI must not make us fetch anything.
