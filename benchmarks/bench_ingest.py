@@ -36,11 +36,8 @@ from evidence.db import make_engine, make_session_factory  # noqa: E402
 from evidence.pubmed.records import ArticleRecord  # noqa: E402
 from evidence.pubmed.xml_parser import iter_pubmed_xml  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
-from evidence.services.citation_ingest import (  # noqa: E402
-    _children,
-    _citation_row,
-    ingest_pubmed_records,
-)
+from evidence.services.citation_ingest import ingest_pubmed_records  # noqa: E402
+from evidence.services.citation_rows import children, citation_row  # noqa: E402
 
 BULK = REPO.parent / "shared" / "fixtures" / "pubmed-xml" / "bulk" / "pubmed21n1298.xml.xz"
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -69,12 +66,10 @@ def plain_rows(models: list[ArticleRecord], count: int) -> dict[str, list[dict[s
     tables: dict[str, list[dict[str, Any]]] = {}
     heading_id = qualifier_id = 0
     for citation_id, record in enumerate(records(models, count), 1):
-        row = {
-            k: v for k, v in _citation_row(record, "pubmed-xml").items() if not k.startswith("_")
-        }
+        row = {k: v for k, v in citation_row(record, "pubmed-xml").items() if not k.startswith("_")}
         row["created_at"] = row["updated_at"]
         tables.setdefault("citation", []).append({**row, "id": citation_id})
-        for table, rows in _children(citation_id, record).items():
+        for table, rows in children(citation_id, record).items():
             tables.setdefault(table, []).extend(rows)
         for position, heading in enumerate(record.mesh_headings):
             heading_id += 1
