@@ -8,7 +8,7 @@ until every slice fits, newest slice first.
 :class:`HistoryReader` then reads the records of those sets with efetch by
 ``WebEnv``/``query_key`` and ``retstart``, batch by batch. A set NCBI no longer
 holds (WebEnvs live for hours, and a resumed run has none) is stored anew with
-epost from the first PMID not yet read, and reading goes on from there.
+epost, whole and in the same order, so every batch keeps its offset.
 """
 
 from __future__ import annotations
@@ -76,23 +76,20 @@ class PmidCollector:
         self.today = today or date.today()
 
     def collect(self, query: str, window: tuple[date, date] | None) -> Collected:
-        first = self._search(query, window, retmax=ESEARCH_CEILING)
+        first = self.search(query, window, retmax=ESEARCH_CEILING)
         collected = Collected(first.count, first.query_translation)
         collected.warnings += first.warnings
         collected.errors += first.errors
         if first.count <= ESEARCH_CEILING:
-            self._keep(first, collected)
+            _keep(first, collected)
         else:
-            start, end = window or (EARLIEST, self.today + timedelta(days=1))
-            skipped: list[tuple[date, date]] = []
-            self._halves(query, (start, end), first.count, collected, skipped)
-            self._check_skipped(query, (start, end), collected, skipped)
+            span = window or (EARLIEST, self.today + timedelta(days=1))
+            _DateSplit(self, query, collected).run(span, first.count)
         collected.pmids = list(dict.fromkeys(collected.pmids))  # one hit per PMID, first rank
         return collected
 
-    def _search(
-        self, query: str, window: tuple[date, date] | None, retmax: int = 0
-    ) -> SearchResult:
+    def search(self, query: str, window: tuple[date, date] | None, retmax: int = 0) -> SearchResult:
+        """esearch in this collector's WebEnv; with ``retmax``, kept on the history server."""
         result = self.client.esearch(
             query,
             usehistory=retmax > 0,
@@ -105,74 +102,69 @@ class PmidCollector:
         self.webenv = result.webenv or self.webenv
         return result
 
-    def _keep(self, result: SearchResult, collected: Collected) -> None:
-        collected.pmids += result.ids
-        if result.ids:
-            collected.sets.append(HistorySet(result.ids, result.webenv, result.query_key))
 
-    def _halves(
-        self,
-        query: str,
-        span: tuple[date, date],
-        count: int,
-        collected: Collected,
-        skipped: list[tuple[date, date]],
-        newer_share: float = 0.5,
-    ) -> None:
-        """Split ``span`` (``count`` hits) in two, newer part first.
+def _keep(result: SearchResult, collected: Collected) -> None:
+    collected.pmids += result.ids
+    if result.ids:
+        collected.sets.append(HistorySet(result.ids, result.webenv, result.query_key))
 
-        Hits crowd into recent years, so the older part is often empty by subtraction:
-        it is then skipped (and checked once at the end); and a newer part that holds
-        (nearly) all hits is split closer to its recent end next time.
-        """
+
+class _DateSplit:
+    """One query's search split by Entrez date until every slice fits under the ceiling.
+
+    Hits crowd into recent years, so the older part of a split is often empty by
+    subtraction: it is then skipped (and settled by one count at the end); and a newer
+    part that holds (nearly) all hits is split closer to its recent end next time.
+    """
+
+    def __init__(self, collector: PmidCollector, query: str, collected: Collected) -> None:
+        self.collector = collector
+        self.query = query
+        self.collected = collected
+        self.skipped: list[tuple[date, date]] = []
+
+    def run(self, span: tuple[date, date], count: int) -> None:
+        self._halves(span, count)
+        self._settle_skipped(span)
+
+    def _halves(self, span: tuple[date, date], count: int, newer_share: float = 0.5) -> None:
+        """Split ``span`` (``count`` hits) in two, newer part first."""
         start, end = span
         middle = end - timedelta(days=max(1, round((end - start).days * newer_share)))
-        newer_span = (middle + timedelta(days=1), end)
-        newer = self._slice(query, newer_span, collected, skipped, count, newer_share)
+        newer = self._slice((middle + timedelta(days=1), end), count, newer_share)
         if newer < count:
-            self._slice(query, (start, middle), collected, skipped, count)
+            self._slice((start, middle), count)
         else:
-            skipped.append((start, middle))
+            self.skipped.append((start, middle))
 
-    def _slice(
-        self,
-        query: str,
-        span: tuple[date, date],
-        collected: Collected,
-        skipped: list[tuple[date, date]],
-        whole: int | None = None,
-        share: float = 0.5,
-    ) -> int:
+    def _slice(self, span: tuple[date, date], whole: int | None = None, share: float = 0.5) -> int:
         """Keep the slice's PMIDs, splitting it further while it is over the ceiling."""
-        result = self._search(query, span, retmax=ESEARCH_CEILING)
+        result = self.collector.search(self.query, span, retmax=ESEARCH_CEILING)
         if result.count <= ESEARCH_CEILING:
-            self._keep(result, collected)
+            _keep(result, self.collected)
         elif span[0] >= span[1]:
-            collected.warnings.append(
+            self.collected.warnings.append(
                 f"{result.count} records share the Entrez date {span[0]}: only the first "
                 f"{ESEARCH_CEILING} can be listed"
             )
-            self._keep(result, collected)
+            _keep(result, self.collected)
         else:
             crowded = whole is not None and result.count >= CROWDED * whole
             share = max(MIN_NEWER_SHARE, share / 2) if crowded else 0.5
-            self._halves(query, span, result.count, collected, skipped, share)
+            self._halves(span, result.count, share)
         return result.count
 
-    def _check_skipped(
-        self,
-        query: str,
-        span: tuple[date, date],
-        collected: Collected,
-        skipped: list[tuple[date, date]],
-    ) -> None:
+    def _settle_skipped(self, span: tuple[date, date]) -> None:
         """A half skipped as empty may have had records after all, when PubMed added
         some between two requests. One count of the whole span settles it: if it
         differs from what was listed, every skipped half is searched."""
-        if not skipped or self._search(query, span).count == len(set(collected.pmids)):
+        if not self.skipped:
             return
-        while skipped:
-            self._slice(query, skipped.pop(), collected, skipped)
+        listed = len(set(self.collected.pmids))
+        if self.collector.search(self.query, span).count == listed:
+            return
+        while self.skipped:
+            self._slice(self.skipped.pop())
 
 
 def sets_to_read(pending: Sequence[str], searched: Sequence[HistorySet]) -> list[HistorySet]:

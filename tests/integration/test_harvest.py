@@ -248,7 +248,6 @@ def test_batches_are_fetched_several_at_a_time(database_url: str, eutils: Eutils
     assert (summary.outcome, summary.retrieved) == ("completed", summary.count)
     assert eutils.most_at_once >= 3
     assert eutils.violations == []
-    eutils.clear_faults()
 
 
 def test_a_session_lost_again_and_again_stops_resumably(
