@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,12 @@ from evidence.pubmed.records import ArticleRecord  # noqa: E402
 from evidence.pubmed.xml_parser import iter_pubmed_xml  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
 from evidence.services.citation_ingest import ingest_pubmed_records  # noqa: E402
-from evidence.services.citation_rows import children, citation_row  # noqa: E402
+from evidence.services.citation_rows import (  # noqa: E402
+    CHILD_COLUMNS,
+    HEADING_COLUMNS,
+    QUALIFIER_COLUMNS,
+    prepare_record,
+)
 
 BULK = REPO.parent / "shared" / "fixtures" / "pubmed-xml" / "bulk" / "pubmed21n1298.xml.xz"
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -64,27 +69,30 @@ def records(models: list[ArticleRecord], count: int) -> Iterator[ArticleRecord]:
 def plain_rows(models: list[ArticleRecord], count: int) -> dict[str, list[dict[str, Any]]]:
     """Every row ours would write, with ids assigned here."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    heading_id = qualifier_id = 0
+    heading_id = 0
+    now = datetime.now(UTC)
     for citation_id, record in enumerate(records(models, count), 1):
-        row = {k: v for k, v in citation_row(record, "pubmed-xml").items() if not k.startswith("_")}
-        row["created_at"] = row["updated_at"]
-        tables.setdefault("citation", []).append({**row, "id": citation_id})
-        for table, rows in children(citation_id, record).items():
-            tables.setdefault(table, []).extend(rows)
-        for position, heading in enumerate(record.mesh_headings):
+        prepared = prepare_record(record, "pubmed-xml")
+        tables.setdefault("citation", []).append(
+            {**prepared.citation, "created_at": now, "updated_at": now, "id": citation_id}
+        )
+        for table, rows in prepared.children.items():
+            columns = ("citation_id", *CHILD_COLUMNS[table])
+            tables.setdefault(table, []).extend(
+                dict(zip(columns, (citation_id, *row), strict=True)) for row in rows
+            )
+        for heading, qualifiers in prepared.mesh:
             heading_id += 1
             tables.setdefault("mesh_heading", []).append(
-                {"id": heading_id, "citation_id": citation_id, "position": position,
-                 "descriptor": heading.descriptor, "descriptor_ui": heading.descriptor_ui,
-                 "major_topic": heading.major_topic}
-            )  # fmt: skip
-            for q_position, qualifier in enumerate(heading.qualifiers):
-                qualifier_id += 1
-                tables.setdefault("mesh_qualifier", []).append(
-                    {"id": qualifier_id, "heading_id": heading_id, "position": q_position,
-                     "name": qualifier.name, "ui": qualifier.ui,
-                     "major_topic": qualifier.major_topic}
-                )  # fmt: skip
+                {
+                    "id": heading_id,
+                    **dict(zip(HEADING_COLUMNS, (citation_id, *heading), strict=True)),
+                }
+            )
+            tables.setdefault("mesh_qualifier", []).extend(
+                dict(zip(QUALIFIER_COLUMNS, (heading_id, *qualifier), strict=True))
+                for qualifier in qualifiers
+            )
     return tables
 
 

@@ -27,8 +27,9 @@ from datetime import date
 import Bio
 
 from evidence.errors import HarvestError
+from evidence.parser_process import AnswerParser, Prepared
 from evidence.pubmed.entrez import EntrezClient
-from evidence.pubmed.records import ArticleRecord, Deletion
+from evidence.pubmed.records import Deletion
 from evidence.pubmed.retrieval import (
     FetchedBatch,
     HistoryReader,
@@ -36,7 +37,6 @@ from evidence.pubmed.retrieval import (
     PmidCollector,
     sets_to_read,
 )
-from evidence.pubmed.xml_parser import parse_pubmed_xml
 from evidence.runtime import Runtime
 from evidence.services.search_runs import (
     RunPlan,
@@ -54,13 +54,12 @@ MISSING_RETRIES = 2
 IN_FLIGHT = 4
 
 Progress = Callable[[int, int], None]
-Record = ArticleRecord | Deletion
 
 
 @dataclass(frozen=True)
 class Batch:
     wanted: list[str]
-    records: list[Record]
+    records: list[Prepared]
     missing: list[str]
     renewed: int  # history sets NCBI had lost and that were stored anew
 
@@ -166,9 +165,10 @@ class Harvester:
 
     def _fetch(self, plan: RunPlan, searched: Sequence[HistorySet]) -> None:
         """A pipeline: ``in_flight`` requests on their way (threads that mostly wait on
-        the network), one thread parsing the next batch in order, and this thread
-        storing the one before. Parsing and storing hold the interpreter lock, so
-        each has one thread: more would only take turns with the storing."""
+        the network), the next batches being parsed, and this thread storing the one
+        before. A large harvest is parsed in a parser process, two batches queued
+        there so it never waits; a small one in one thread here, as parsing holds
+        the interpreter lock and more threads would only take turns with storing."""
         with self.runtime.transaction() as session:
             pending = pending_pmids(session, run_id=plan.run_id)
         total, done = len(pending), 0
@@ -179,14 +179,19 @@ class Harvester:
         parsing: deque[Future[Batch]] = deque()
         with (
             ThreadPoolExecutor(self.in_flight, thread_name_prefix="efetch") as network,
-            ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
+            AnswerParser(total) as answers,
+            ThreadPoolExecutor(
+                2 if answers.in_parser_process else 1, thread_name_prefix="parse"
+            ) as parser,
         ):
             try:
                 while True:
                     while len(fetching) < self.in_flight and (ticket := next(tickets, None)):
                         fetching.append(network.submit(reader.fetch, ticket))
                     while len(parsing) < 2 and fetching:
-                        parsing.append(parser.submit(self._parse_batch, fetching.popleft()))
+                        parsing.append(
+                            parser.submit(self._parse_batch, answers, fetching.popleft())
+                        )
                     if not parsing:
                         break
                     batch = parsing.popleft().result()
@@ -207,25 +212,25 @@ class Harvester:
                         upcoming.cancel()  # what is already on its way is waited for
                 raise
 
-    def _parse_batch(self, fetching: Future[FetchedBatch]) -> Batch:
+    def _parse_batch(self, answers: AnswerParser, fetching: Future[FetchedBatch]) -> Batch:
         fetched = fetching.result()
-        records, missing = self._complete(fetched.wanted, parse_pubmed_xml(fetched.body))
+        records, missing = self._complete(answers, fetched.wanted, answers.parse(fetched.body))
         return Batch(fetched.wanted, records, missing, fetched.renewed)
 
     def _complete(
-        self, wanted: list[str], received: list[Record]
-    ) -> tuple[list[Record], list[str]]:
+        self, answers: AnswerParser, wanted: list[str], received: list[Prepared]
+    ) -> tuple[list[Prepared], list[str]]:
         """Keep what was asked for; ask again by ID for what did not come. What never
         comes is 'missing'."""
-        records: list[Record] = []
+        records: list[Prepared] = []
         missing = wanted
         for attempt in range(1 + MISSING_RETRIES):
             if attempt:
-                received = parse_pubmed_xml(self.client.efetch_xml(missing))
+                received = answers.parse(self.client.efetch_xml(missing))
             asked = set(missing)
             kept = [r for r in received if isinstance(r, Deletion) or r.pmid in asked]
             records += kept
-            got = {r.pmid for r in kept if isinstance(r, ArticleRecord)}
+            got = {r.pmid for r in kept if not isinstance(r, Deletion)}
             missing = [pmid for pmid in missing if pmid not in got]
             if not missing:
                 break

@@ -10,7 +10,7 @@ import click
 
 from evidence import citation_files
 from evidence.cli.base import cli, runtime_of
-from evidence.pubmed.background import read_records
+from evidence.parser_process import read_records
 from evidence.queries import citation_export_rows
 from evidence.services.citation_imports import import_citation_records
 

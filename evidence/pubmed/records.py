@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 RETRACTED_PUBLICATION = "Retracted Publication"
 RETRACTION_IN = "RetractionIn"
+RETRACTION_OF = "RetractionOf"  # a retraction notice names what it retracts
 
 
 class Author(NamedTuple):

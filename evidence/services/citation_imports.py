@@ -8,10 +8,11 @@ from itertools import islice
 from sqlalchemy.orm import Session
 
 from evidence.permissions import Permission, require
-from evidence.pubmed.records import ArticleRecord, Deletion
+from evidence.pubmed.records import Deletion
 from evidence.services.audit import Actor, record_event
 from evidence.services.citation_ingest import (
     IngestReport,
+    Parsed,
     ingest_pubmed_records,
     ingest_records_without_pmid,
 )
@@ -22,7 +23,7 @@ BATCH = 1_000
 def import_citation_records(
     session: Session,
     *,
-    records: Iterable[ArticleRecord | Deletion],
+    records: Iterable[Parsed],
     record_format: str,
     source: str,
     actor: Actor,
@@ -34,8 +35,8 @@ def import_citation_records(
     iterator = iter(records)
     seen = 0
     while batch := list(islice(iterator, BATCH)):
-        with_pmid = [r for r in batch if isinstance(r, Deletion) or r.pmid]
-        without = [r for r in batch if isinstance(r, ArticleRecord) and not r.pmid]
+        with_pmid = [r for r in batch if r.pmid]
+        without = [r for r in batch if not r.pmid and not isinstance(r, Deletion)]
         report.merge(ingest_pubmed_records(session, with_pmid, record_format=record_format))
         if without:
             report.merge(ingest_records_without_pmid(session, without, record_format=record_format))

@@ -23,10 +23,13 @@ from evidence.services.citation_rows import (
     CHILD_TABLES,
     CHUNK,
     CITATION_TABLE,
-    citation_row,
-    insert_ids,
+    PreparedRecord,
+    insert_citations,
+    prepare_record,
     write_children,
 )
+
+Parsed = ArticleRecord | PreparedRecord | Deletion
 
 
 @dataclass
@@ -63,14 +66,23 @@ def _existing_by(session: Session, column: Any, values: list[str]) -> dict[str, 
     return found
 
 
-def _latest_per_pmid(records: Iterable[ArticleRecord]) -> dict[str, ArticleRecord]:
+def _latest_per_pmid(records: Iterable[PreparedRecord]) -> dict[str, PreparedRecord]:
     """One record per PMID: the highest version, and of equal versions the last seen."""
-    latest: dict[str, ArticleRecord] = {}
+    latest: dict[str, PreparedRecord] = {}
     for record in records:
         kept = latest.get(record.pmid)
         if kept is None or record.pmid_version >= kept.pmid_version:
             latest[record.pmid] = record
     return latest
+
+
+def prepared(records: Iterable[Parsed], record_format: str) -> Iterable[PreparedRecord]:
+    """The records as rows; those prepared by a parser process pass as they are."""
+    for record in records:
+        if isinstance(record, ArticleRecord):
+            yield prepare_record(record, record_format)
+        elif isinstance(record, PreparedRecord):
+            yield record
 
 
 def _free_dois(
@@ -97,15 +109,16 @@ def _free_dois(
 
 def ingest_pubmed_records(
     session: Session,
-    records: Sequence[ArticleRecord | Deletion],
+    records: Sequence[Parsed],
     *,
     record_format: str = "pubmed-xml",
 ) -> IngestReport:
     """Upsert a batch of records with PMIDs; mark ``Deletion`` PMIDs as withdrawn."""
     report = IngestReport()
     deletions = [r.pmid for r in records if isinstance(r, Deletion)]
-    latest = _latest_per_pmid(r for r in records if isinstance(r, ArticleRecord) and r.pmid)
-    rows = {pmid: citation_row(record, record_format) for pmid, record in latest.items()}
+    latest = _latest_per_pmid(r for r in prepared(records, record_format) if r.pmid)
+    # A copy: the DOI of a row may be dropped below, and the caller's records stay as given.
+    rows = {pmid: dict(record.citation) for pmid, record in latest.items()}
     existing = _existing_by(session, Citation.pmid, list(rows))
     new_rows = {pmid: row for pmid, row in rows.items() if pmid not in existing}
     claimable = _free_dois(session, new_rows, report)
@@ -131,16 +144,9 @@ def ingest_pubmed_records(
     return report
 
 
-def _flag_retracted(session: Session, records: Iterable[ArticleRecord]) -> None:
+def _flag_retracted(session: Session, records: Iterable[PreparedRecord]) -> None:
     """A retraction notice names what it retracts (RetractionOf): flag those citations too."""
-    retracted = sorted(
-        {
-            link.pmid
-            for record in records
-            for link in record.comments_corrections
-            if link.ref_type == "RetractionOf" and link.pmid
-        }
-    )
+    retracted = sorted({pmid for record in records for pmid in record.retracts})
     for start in range(0, len(retracted), CHUNK):
         session.execute(
             sa.update(CITATION_TABLE)
@@ -150,7 +156,9 @@ def _flag_retracted(session: Session, records: Iterable[ArticleRecord]) -> None:
 
 
 def _update(
-    session: Session, updates: list[tuple[int, dict[str, Any]]], latest: dict[str, ArticleRecord]
+    session: Session,
+    updates: list[tuple[int, dict[str, Any]]],
+    latest: dict[str, PreparedRecord],
 ) -> None:
     if not updates:
         return
@@ -161,26 +169,24 @@ def _update(
                 sa.delete(table).where(table.c.citation_id.in_(ids[start : start + CHUNK]))
             )
     citation = CITATION_TABLE
+    now = utcnow()
     for citation_id, row in updates:
-        values = {k: v for k, v in row.items() if not k.startswith("_")}
-        session.execute(sa.update(citation).where(citation.c.id == citation_id).values(**values))
+        session.execute(
+            sa.update(citation).where(citation.c.id == citation_id).values(**row, updated_at=now)
+        )
     write_children(session, [(cid, latest[row["pmid"]]) for cid, row in updates])
 
 
 def _insert(
     session: Session,
     rows: list[dict[str, Any]],
-    latest: dict[str, ArticleRecord],
+    latest: dict[str, PreparedRecord],
     report: IngestReport,
 ) -> None:
     if not rows:
         return
     now = utcnow()
-    values = [
-        {**{k: v for k, v in row.items() if not k.startswith("_")}, "created_at": now}
-        for row in rows
-    ]
-    ids = insert_ids(session, CITATION_TABLE, values, key="pmid")
+    ids = insert_citations(session, [{**row, "created_at": now, "updated_at": now} for row in rows])
     pairs = []
     for citation_id, row in zip(ids, rows, strict=True):
         report.citation_ids[row["pmid"]] = citation_id
@@ -205,32 +211,31 @@ def _withdraw(session: Session, pmids: list[str]) -> list[str]:
 
 
 def ingest_records_without_pmid(
-    session: Session, records: Sequence[ArticleRecord], *, record_format: str
+    session: Session, records: Sequence[ArticleRecord | PreparedRecord], *, record_format: str
 ) -> IngestReport:
     """Records from other databases (RIS): match by DOI, then title + year + first author."""
     report = IngestReport()
-    for record in records:
-        row = citation_row(record, record_format)
+    for record in prepared(records, record_format):
+        row = record.citation
         found = find_citation(
             session,
             pmid=None,
             doi=row["doi"],
             title=row["title"],
             year=row["year"],
-            first_author=row["_first_author"],
+            first_author=record.first_author,
         )
         report.without_pmid += 1
         if found is not None:
             report.unchanged.append(found.pmid or f"citation {found.id}")
             continue
-        _insert_one(session, row, record, report)
+        _insert_one(session, record, report)
     return report
 
 
-def _insert_one(
-    session: Session, row: dict[str, Any], record: ArticleRecord, report: IngestReport
-) -> None:
-    values = {k: v for k, v in row.items() if not k.startswith("_")} | {"created_at": utcnow()}
+def _insert_one(session: Session, record: PreparedRecord, report: IngestReport) -> None:
+    now = utcnow()
+    values = {**record.citation, "created_at": now, "updated_at": now}
     citation_id = session.execute(sa.insert(Citation).returning(Citation.id), values).scalar_one()
-    report.created.append(row["pmid"] or f"citation {citation_id}")
+    report.created.append(record.pmid or f"citation {citation_id}")
     write_children(session, [(citation_id, record)])

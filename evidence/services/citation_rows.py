@@ -1,15 +1,16 @@
 """Rows for a parsed record, and the bulk writers that store them.
 
-Builds the citation row and its child rows (abstract, authors, publication types,
-comments and corrections, MeSH) from an ``ArticleRecord``, and writes them with
-executemany, through the driver where the values allow it.
+``prepare_record`` turns an ``ArticleRecord`` into the citation row and its child
+rows (abstract, authors, publication types, comments and corrections, MeSH): a pure
+function, so a parser process can run it next to the parser. The writers store
+prepared records with executemany, through the driver where the values allow it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,8 +24,7 @@ from evidence.models import (
     MeshHeading,
     MeshQualifier,
 )
-from evidence.models.base import utcnow
-from evidence.pubmed.records import ArticleRecord
+from evidence.pubmed.records import RETRACTION_OF, ArticleRecord
 from evidence.services.catalog import title_key
 
 CHUNK = 500  # IDs per IN (...) lookup: well under every driver's parameter limit
@@ -43,14 +43,52 @@ HEADING_TABLE = cast(sa.Table, MeshHeading.__table__)
 QUALIFIER_TABLE = cast(sa.Table, MeshQualifier.__table__)
 
 
+# Column order of each child table's rows after ``citation_id``, as prepared below.
+CHILD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "abstract_section": ("position", "label", "nlm_category", "text"),
+    "citation_author": (
+        "position",
+        "last_name",
+        "fore_name",
+        "initials",
+        "collective_name",
+        "affiliation",
+        "orcid",
+    ),
+    "citation_publication_type": ("position", "name", "ui"),
+    "comment_correction": ("position", "ref_type", "pmid", "source"),
+}
+HEADING_COLUMNS = ("citation_id", "position", "descriptor", "descriptor_ui", "major_topic")
+QUALIFIER_COLUMNS = ("heading_id", "position", "name", "ui", "major_topic")
+
+Row = tuple[Any, ...]
+
+
+class PreparedRecord(NamedTuple):
+    """A parsed record as the rows it will be stored as, but for ids and timestamps.
+
+    Built where the record was parsed, which may be a parser process: plain values
+    only, so it crosses to the storing process cheaply, and the storing process has
+    nothing left to do per record but add ids and write.
+    """
+
+    pmid: str
+    pmid_version: int
+    citation: dict[str, Any]  # the citation row without id, created_at, updated_at
+    first_author: str | None  # for matching records without PMID
+    children: dict[str, list[Row]]  # by table (CHILD_COLUMNS), citation_id left out
+    mesh: list[tuple[Row, list[Row]]]  # each heading without citation_id, its qualifiers
+    retracts: tuple[str, ...]  # the PMIDs this record is the retraction notice of
+
+
 def record_hash(record: ArticleRecord) -> str:
     return hashlib.sha256(record.raw_xml).hexdigest()
 
 
-def citation_row(record: ArticleRecord, record_format: str) -> dict[str, Any]:
+def prepare_record(record: ArticleRecord, record_format: str) -> PreparedRecord:
     title = record.title or record.vernacular_title or f"[no title given: PMID {record.pmid}]"
     first = record.authors[0] if record.authors else None
-    return {
+    citation = {
         "pmid": record.pmid or None,
         "doi": record.doi.lower() if record.doi else None,
         "pmcid": record.pmcid,
@@ -77,133 +115,130 @@ def citation_row(record: ArticleRecord, record_format: str) -> dict[str, Any]:
         "record_format": record_format,
         "raw_record": record.raw_xml.decode("utf-8", errors="replace") or None,
         "record_hash": record_hash(record) if record.raw_xml else None,
-        "updated_at": utcnow(),
-        "_first_author": (first.last_name or first.collective_name) if first else None,
     }
+    return PreparedRecord(
+        pmid=record.pmid,
+        pmid_version=record.pmid_version,
+        citation=citation,
+        first_author=(first.last_name or first.collective_name) if first else None,
+        children=_children(record),
+        mesh=[
+            (
+                (position, h.descriptor, h.descriptor_ui, h.major_topic),
+                [(i, q.name, q.ui, q.major_topic) for i, q in enumerate(h.qualifiers)],
+            )
+            for position, h in enumerate(record.mesh_headings)
+        ],
+        retracts=tuple(
+            link.pmid
+            for link in record.comments_corrections
+            if link.ref_type == RETRACTION_OF and link.pmid
+        ),
+    )
 
 
-def children(citation_id: int, record: ArticleRecord) -> dict[str, list[dict[str, Any]]]:
-    rows: dict[str, list[dict[str, Any]]] = {
+def _children(record: ArticleRecord) -> dict[str, list[Row]]:
+    return {
         "abstract_section": [
-            {
-                "citation_id": citation_id,
-                "position": i,
-                "label": s.label,
-                "nlm_category": s.nlm_category,
-                "text": s.text or "",
-            }
+            (i, s.label, s.nlm_category, s.text or "")
             for i, s in enumerate(record.abstract_sections)
         ],
         "citation_author": [
-            {
-                "citation_id": citation_id,
-                "position": i,
-                "last_name": a.last_name,
-                "fore_name": a.fore_name,
-                "initials": a.initials,
-                "collective_name": a.collective_name,
-                "affiliation": "; ".join(a.affiliations) or None,
-                "orcid": a.orcid,
-            }
+            (
+                i,
+                a.last_name,
+                a.fore_name,
+                a.initials,
+                a.collective_name,
+                "; ".join(a.affiliations) or None,
+                a.orcid,
+            )
             for i, a in enumerate(record.authors)
             if a.last_name or a.collective_name
         ],
         "citation_publication_type": [
-            {"citation_id": citation_id, "position": i, "name": p.name, "ui": p.ui}
-            for i, p in enumerate(record.publication_types)
+            (i, p.name, p.ui) for i, p in enumerate(record.publication_types)
         ],
         "comment_correction": [
-            {
-                "citation_id": citation_id,
-                "position": i,
-                "ref_type": c.ref_type,
-                "pmid": c.pmid,
-                "source": c.source,
-            }
-            for i, c in enumerate(record.comments_corrections)
+            (i, c.ref_type, c.pmid, c.source) for i, c in enumerate(record.comments_corrections)
         ],
     }
-    return rows
 
 
-def write_children(session: Session, pairs: Sequence[tuple[int, ArticleRecord]]) -> None:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    headings: list[dict[str, Any]] = []
-    qualifiers_by_heading: list[list[dict[str, Any]]] = []
-    for citation_id, record in pairs:
-        for table, rows in children(citation_id, record).items():
-            grouped.setdefault(table, []).extend(rows)
-        for position, heading in enumerate(record.mesh_headings):
-            headings.append(
-                {
-                    "citation_id": citation_id,
-                    "position": position,
-                    "descriptor": heading.descriptor,
-                    "descriptor_ui": heading.descriptor_ui,
-                    "major_topic": heading.major_topic,
-                }
-            )
-            qualifiers_by_heading.append(
-                [
-                    {"position": i, "name": q.name, "ui": q.ui, "major_topic": q.major_topic}
-                    for i, q in enumerate(heading.qualifiers)
-                ]
-            )
+def write_children(session: Session, pairs: Sequence[tuple[int, PreparedRecord]]) -> None:
+    grouped: dict[str, list[Row]] = {table: [] for table in CHILD_COLUMNS}
+    headings: list[Row] = []
+    qualifiers_by_heading: list[list[Row]] = []
+    for citation_id, prepared in pairs:
+        for table, rows in prepared.children.items():
+            grouped[table] += [(citation_id, *row) for row in rows]
+        for heading, qualifiers in prepared.mesh:
+            headings.append((citation_id, *heading))
+            qualifiers_by_heading.append(qualifiers)
     tables = {table.name: table for table in CHILD_TABLES}
     for name, rows in grouped.items():
-        _driver_insert(session, tables[name], rows)
+        _driver_insert(session, tables[name], ("citation_id", *CHILD_COLUMNS[name]), rows)
     if headings:
         _write_mesh(session, headings, qualifiers_by_heading)
 
 
 def _write_mesh(
-    session: Session,
-    headings: list[dict[str, Any]],
-    qualifiers_by_heading: list[list[dict[str, Any]]],
+    session: Session, headings: list[Row], qualifiers_by_heading: list[list[Row]]
 ) -> None:
     """Headings, then their qualifiers, which need the headings' ids."""
-    ids = insert_ids(session, HEADING_TABLE, headings, key=("citation_id", "position"))
+    ids = _insert_headings(session, headings)
     qualifier_rows = [
-        {"heading_id": heading_id, **qualifier}
+        (heading_id, *qualifier)
         for heading_id, qualifiers in zip(ids, qualifiers_by_heading, strict=True)
         for qualifier in qualifiers
     ]
-    _driver_insert(session, QUALIFIER_TABLE, qualifier_rows)
+    _driver_insert(session, QUALIFIER_TABLE, QUALIFIER_COLUMNS, qualifier_rows)
 
 
-def insert_ids(
-    session: Session, table: sa.Table, rows: list[dict[str, Any]], *, key: str | tuple[str, str]
-) -> list[int]:
-    """Insert ``rows`` and return their new ids, in order.
+def insert_citations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert citation rows and return their new ids, in order.
 
-    Mostly a bulk insert, then the ids read back by the rows' unique key: SQLite
-    cannot promise the order of RETURNING rows (SQLAlchemy would insert row by row),
-    and on PostgreSQL a plain executemany of wide citation rows beats RETURNING. For
-    MeSH headings on PostgreSQL, ordered RETURNING is cheaper than the read-back,
-    which the planner, without statistics for rows added in this transaction, may
-    turn into a scan.
+    A bulk insert, then the ids read back by PMID: SQLite cannot promise the order
+    of RETURNING rows (SQLAlchemy would insert row by row), and on PostgreSQL a
+    plain executemany of wide citation rows beats RETURNING.
     """
-    if session.get_bind().dialect.name == "postgresql" and table is HEADING_TABLE:
-        returning = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(session.scalars(returning, rows).all())
-    if table is HEADING_TABLE:
-        _driver_insert(session, table, rows)  # plain values only: the driver's own path
-    else:
-        session.execute(sa.insert(table), rows)
-    columns = [key] if isinstance(key, str) else list(key)
-    wanted = [tuple(row[column] for column in columns) for row in rows]
-    found: dict[tuple[Any, ...], int] = {}
-    first = columns[0]
+    session.execute(sa.insert(CITATION_TABLE), rows)
+    return _ids_by_key(session, CITATION_TABLE, ("pmid",), [(row["pmid"],) for row in rows])
+
+
+def _insert_headings(session: Session, rows: list[Row]) -> list[int]:
+    """Insert MeSH heading rows (HEADING_COLUMNS) and return their new ids, in order.
+
+    On PostgreSQL ordered RETURNING is cheaper than reading the ids back, which the
+    planner, without statistics for rows added in this transaction, may turn into a
+    scan.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        returning = sa.insert(HEADING_TABLE).returning(
+            HEADING_TABLE.c.id, sort_by_parameter_order=True
+        )
+        values = [dict(zip(HEADING_COLUMNS, row, strict=True)) for row in rows]
+        return list(session.scalars(returning, values).all())
+    _driver_insert(session, HEADING_TABLE, HEADING_COLUMNS, rows)
+    return _ids_by_key(session, HEADING_TABLE, ("citation_id", "position"), [r[:2] for r in rows])
+
+
+def _ids_by_key(
+    session: Session, table: sa.Table, columns: tuple[str, ...], wanted: list[Row]
+) -> list[int]:
+    found: dict[Row, int] = {}
     firsts = sorted({value[0] for value in wanted})
     for start in range(0, len(firsts), CHUNK):
         query = sa.select(table.c.id, *(table.c[column] for column in columns)).where(
-            table.c[first].in_(firsts[start : start + CHUNK])
+            table.c[columns[0]].in_(firsts[start : start + CHUNK])
         )
         found.update({tuple(row[1:]): row[0] for row in session.execute(query)})
     return [found[value] for value in wanted]
 
 
-def _driver_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def _driver_insert(
+    session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[Row]
+) -> None:
     """An executemany straight through the driver, for the plain child rows.
 
     These rows hold only integers, text and booleans, which every driver takes as they
@@ -214,7 +249,6 @@ def _driver_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]
         return
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
-    columns = list(rows[0])
     unknown = set(columns) - set(table.columns.keys())
     if unknown:
         raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
@@ -223,4 +257,4 @@ def _driver_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]
     markers = ", ".join([marker] * len(columns))
     # Identifiers are the table's own (checked above) and quoted; values are bound.
     statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
-    connection.exec_driver_sql(statement, [tuple(row[c] for c in columns) for row in rows])
+    connection.exec_driver_sql(statement, rows)

@@ -24,9 +24,8 @@ from evidence.models import SearchHit, SearchRun, SearchStrategy
 from evidence.models.base import utcnow
 from evidence.models.vocabulary import HitState, SearchRunOutcome
 from evidence.permissions import Permission, require
-from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.services.audit import Actor, record_event
-from evidence.services.citation_ingest import ingest_pubmed_records
+from evidence.services.citation_ingest import Parsed, ingest_pubmed_records
 from evidence.services.search_strategies import (
     get_search_strategy,
     strategy_query,
@@ -251,7 +250,7 @@ def store_fetched_batch(
     session: Session,
     *,
     run_id: int,
-    records: Sequence[ArticleRecord | Deletion],
+    records: Sequence[Parsed],
     missing: Sequence[str] = (),
     renewed_sets: int = 0,
     actor: Actor,
