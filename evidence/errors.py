@@ -50,6 +50,13 @@ class ParseError(InvalidInput):
     """A file or response that cannot be parsed; names the source and the record."""
 
 
+class MalformedXml(ParseError):
+    """XML that is not well-formed: cut short, or garbled on its way.
+
+    Distinguished from other parse errors because asking NCBI again may cure it.
+    """
+
+
 class HarvestError(EvidenceError):
     """A request to the E-utilities that failed after every retry."""
 

@@ -29,9 +29,10 @@ import Bio
 from evidence.errors import HarvestError
 from evidence.parser_process import AnswerParser, Prepared
 from evidence.pubmed.entrez import EntrezClient
+from evidence.pubmed.entrez_answers import article_set_reader
 from evidence.pubmed.records import Deletion
 from evidence.pubmed.retrieval import (
-    FetchedBatch,
+    BatchTicket,
     HistoryReader,
     HistorySet,
     PmidCollector,
@@ -109,13 +110,14 @@ class Harvester:
         error = None
         searched: list[HistorySet] = []
         try:
-            if plan.needs_search:
+            with AnswerParser() as answers:
+                if plan.needs_search:
+                    started = time.monotonic()
+                    searched = self._search(plan, answers)
+                    timings["search_s"] = round(time.monotonic() - started, 3)
                 started = time.monotonic()
-                searched = self._search(plan)
-                timings["search_s"] = round(time.monotonic() - started, 3)
-            started = time.monotonic()
-            self._fetch(plan, searched)
-            timings["fetch_s"] = round(time.monotonic() - started, 3)
+                self._fetch(plan, searched, answers)
+                timings["fetch_s"] = round(time.monotonic() - started, 3)
         except HarvestError as failure:
             error = str(failure)
         except BaseException:
@@ -143,9 +145,10 @@ class Harvester:
                 resumed=False,
             )
 
-    def _search(self, plan: RunPlan) -> list[HistorySet]:
+    def _search(self, plan: RunPlan, answers: AnswerParser) -> list[HistorySet]:
         collector = PmidCollector(self.client, today=self.today())
         collected = collector.collect(plan.query, plan.window)
+        answers.expect(len(collected.pmids))  # the parser process starts while hits are stored
         if len(collected.pmids) != collected.count:
             collected.warnings.append(
                 f"PubMed reported {collected.count} records; {len(collected.pmids)} were listed"
@@ -163,38 +166,29 @@ class Harvester:
             )
         return collected.sets
 
-    def _fetch(self, plan: RunPlan, searched: Sequence[HistorySet]) -> None:
-        """A pipeline: ``in_flight`` requests on their way (threads that mostly wait on
-        the network), the next batches being parsed, and this thread storing the one
-        before. A large harvest is parsed in a parser process, two batches queued
-        there so it never waits; a small one in one thread here, as parsing holds
-        the interpreter lock and more threads would only take turns with storing."""
+    def _fetch(self, plan: RunPlan, searched: Sequence[HistorySet], answers: AnswerParser) -> None:
+        """A pipeline: ``in_flight`` threads each fetch a batch and wait for it to be
+        parsed (the parse is the check that the answer came whole, so a cut answer is
+        asked for again), while this thread stores the batch before. A large harvest
+        is parsed in a parser process, so parsing and storing run side by side."""
         with self.runtime.transaction() as session:
             pending = pending_pmids(session, run_id=plan.run_id)
         total, done = len(pending), 0
         self.on_progress(0, total)
+        answers.expect(total)
+        read = article_set_reader(answers.parse)
         reader = HistoryReader(self.client, self.batch_size, sets_to_read(pending, searched))
         tickets = iter(reader.tickets())
-        fetching: deque[Future[FetchedBatch]] = deque()
-        parsing: deque[Future[Batch]] = deque()
-        with (
-            ThreadPoolExecutor(self.in_flight, thread_name_prefix="efetch") as network,
-            AnswerParser(total) as answers,
-            ThreadPoolExecutor(
-                2 if answers.in_parser_process else 1, thread_name_prefix="parse"
-            ) as parser,
-        ):
+        fetching: deque[Future[Batch]] = deque()
+        with ThreadPoolExecutor(self.in_flight, thread_name_prefix="efetch") as network:
             try:
                 while True:
-                    while len(fetching) < self.in_flight and (ticket := next(tickets, None)):
-                        fetching.append(network.submit(reader.fetch, ticket))
-                    while len(parsing) < 2 and fetching:
-                        parsing.append(
-                            parser.submit(self._parse_batch, answers, fetching.popleft())
-                        )
-                    if not parsing:
+                    # Twice the threads: a thread that is done finds the next one waiting.
+                    while len(fetching) < 2 * self.in_flight and (ticket := next(tickets, None)):
+                        fetching.append(network.submit(self._fetch_batch, reader, ticket, read))
+                    if not fetching:
                         break
-                    batch = parsing.popleft().result()
+                    batch = fetching.popleft().result()
                     with self.runtime.transaction() as session:
                         store_fetched_batch(
                             session,
@@ -207,18 +201,19 @@ class Harvester:
                     done += len(batch.wanted)
                     self.on_progress(done, total)
             except BaseException:
-                for waiting in (parsing, fetching):
-                    for upcoming in waiting:
-                        upcoming.cancel()  # what is already on its way is waited for
+                for upcoming in fetching:
+                    upcoming.cancel()  # what is already on its way is waited for
                 raise
 
-    def _parse_batch(self, answers: AnswerParser, fetching: Future[FetchedBatch]) -> Batch:
-        fetched = fetching.result()
-        records, missing = self._complete(answers, fetched.wanted, answers.parse(fetched.body))
+    def _fetch_batch(
+        self, reader: HistoryReader, ticket: BatchTicket, read: Callable[[bytes], list[Prepared]]
+    ) -> Batch:
+        fetched = reader.fetch(ticket, read)
+        records, missing = self._complete(read, fetched.wanted, fetched.answer)
         return Batch(fetched.wanted, records, missing, fetched.renewed)
 
     def _complete(
-        self, answers: AnswerParser, wanted: list[str], received: list[Prepared]
+        self, read: Callable[[bytes], list[Prepared]], wanted: list[str], received: list[Prepared]
     ) -> tuple[list[Prepared], list[str]]:
         """Keep what was asked for; ask again by ID for what did not come. What never
         comes is 'missing'."""
@@ -226,7 +221,7 @@ class Harvester:
         missing = wanted
         for attempt in range(1 + MISSING_RETRIES):
             if attempt:
-                received = answers.parse(self.client.efetch_xml(missing))
+                received = self.client.efetch(missing, read=read)
             asked = set(missing)
             kept = [r for r in received if isinstance(r, Deletion) or r.pmid in asked]
             records += kept

@@ -140,11 +140,35 @@ class EntrezClient:
         retmax: int = DEFAULT_EFETCH_RETMAX,
     ) -> bytes:
         """PubmedArticleSet XML, as sent, for an ID list or a history set."""
+        return self.efetch(
+            ids,
+            webenv=webenv,
+            query_key=query_key,
+            retstart=retstart,
+            retmax=retmax,
+            read=read_pubmed_xml,
+        )
+
+    def efetch(
+        self,
+        ids: Iterable[str | int] | None = None,
+        *,
+        webenv: str | None = None,
+        query_key: str | None = None,
+        retstart: int = 0,
+        retmax: int = DEFAULT_EFETCH_RETMAX,
+        read: Callable[[bytes], T],
+    ) -> T:
+        """An efetch answer as ``read`` makes it: an ID list or a history set.
+
+        ``read`` judges the answer (``read_pubmed_xml``, ``article_set_reader``): a
+        body it refuses as retryable is asked for again like any failed attempt.
+        """
         params: dict[str, Any] = {"db": DB, "retmode": "xml"}
         if ids is not None and webenv is None and query_key is None:
             # POST: an ID list in a GET URL fails past ~8,190 characters (414).
             params["id"] = [str(i) for i in ids]
-            return self._call("efetch", params, post=True, accept=read_pubmed_xml)
+            return self._call("efetch", params, post=True, accept=read)
         if ids is None and webenv and query_key:
             params |= {
                 "WebEnv": webenv,
@@ -152,8 +176,8 @@ class EntrezClient:
                 "retstart": retstart,
                 "retmax": retmax,
             }
-            return self._call("efetch", params, post=None, accept=read_pubmed_xml, history=True)
-        raise ValueError("efetch_xml needs either ids or both webenv and query_key")
+            return self._call("efetch", params, post=None, accept=read, history=True)
+        raise ValueError("efetch needs either ids or both webenv and query_key")
 
     def epost(self, ids: Iterable[str | int], *, webenv: str | None = None) -> HistoryKey:
         """Store ``ids`` on the history server; with ``webenv``, as a new set beside

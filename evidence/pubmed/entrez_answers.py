@@ -18,11 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from html import unescape
-from typing import Any
+from typing import Any, TypeVar
 from urllib.error import HTTPError
 from xml.parsers import expat
 
 from Bio import Entrez
+
+from evidence.errors import MalformedXml
+
+T = TypeVar("T")
 
 # Biopython is untyped; this name gives its function the type we rely on.
 _entrez_read: Callable[..., Any] = Entrez.read
@@ -253,13 +257,8 @@ def read_db_info(body: bytes) -> DbInfo:
     )
 
 
-def read_pubmed_xml(body: bytes) -> bytes:
-    """Accept only a complete PubmedArticleSet; the harvester parses it later.
-
-    Biopython cannot help here: ``Entrez.parse`` rejects PubmedArticleSet and
-    ``Entrez.read`` holds the whole answer in memory. expat checks every byte
-    without building a tree, so a cut body is caught and retried.
-    """
+def _check_article_set(body: bytes) -> None:
+    """A PubmedArticleSet by its root element, or NCBI's error document read out."""
     first = _ROOT_ELEMENT.search(body)
     root = first.group(1).decode() if first else ""
     if root != "PubmedArticleSet":
@@ -269,9 +268,40 @@ def read_pubmed_xml(body: bytes) -> bytes:
         raise Failure(
             f"expected PubmedArticleSet, got {root or 'no XML'}", retryable=True, status=200
         )
+
+
+def read_pubmed_xml(body: bytes) -> bytes:
+    """Accept only a complete PubmedArticleSet; the harvester parses it later.
+
+    Biopython cannot help here: ``Entrez.parse`` rejects PubmedArticleSet and
+    ``Entrez.read`` holds the whole answer in memory. expat checks every byte
+    without building a tree, so a cut body is caught and retried.
+    """
+    _check_article_set(body)
     try:
         expat.ParserCreate().Parse(body, True)
     except expat.ExpatError as exc:
         reason = f"PubmedArticleSet not well-formed ({exc})"
         raise Failure(reason, retryable=True, status=200) from exc
     return body
+
+
+def article_set_reader(parse: Callable[[bytes], T]) -> Callable[[bytes], T]:
+    """Read a PubmedArticleSet with ``parse``, which must raise :class:`MalformedXml`
+    for a body that is not well-formed: such a body was cut or garbled on its way, and
+    is asked for again.
+
+    For a caller that parses every answer anyway: the parse is the check, so the
+    answer is not read twice (``read_pubmed_xml`` reads it once to check it).
+    """
+
+    def read(body: bytes) -> T:
+        _check_article_set(body)
+        try:
+            return parse(body)
+        except MalformedXml as exc:
+            raise Failure(
+                f"PubmedArticleSet not well-formed ({exc})", retryable=True, status=200
+            ) from exc
+
+    return read

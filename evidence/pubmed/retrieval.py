@@ -14,13 +14,16 @@ epost, whole and in the same order, so every batch keeps its offset.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Generic, TypeVar
 
 from evidence.errors import HarvestError, HistorySessionLost
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.entrez_answers import SearchResult
+
+T = TypeVar("T")
 
 ESEARCH_CEILING = 9_999
 EARLIEST = date(1800, 1, 1)
@@ -45,11 +48,11 @@ class HistorySet:
 
 
 @dataclass(frozen=True)
-class FetchedBatch:
-    """efetch's answer for ``wanted``; ``renewed``: sets stored anew to get it."""
+class FetchedBatch(Generic[T]):
+    """efetch's answer for ``wanted``, as read; ``renewed``: sets stored anew to get it."""
 
     wanted: list[str]
-    body: bytes
+    answer: T
     renewed: int
 
 
@@ -219,23 +222,25 @@ class HistoryReader:
             for offset in range(0, len(held.pmids), self.batch_size)
         ]
 
-    def fetch(self, ticket: BatchTicket) -> FetchedBatch:
+    def fetch(self, ticket: BatchTicket, read: Callable[[bytes], T]) -> FetchedBatch[T]:
+        """The ticket's batch, read by ``read`` (see ``EntrezClient.efetch``)."""
         renewed = 0
         while True:
             webenv, query_key, generation = self._key(ticket.set_index)
             try:
-                body = self.client.efetch_xml(
+                answer = self.client.efetch(
                     webenv=webenv,
                     query_key=query_key,
                     retstart=ticket.offset,
                     retmax=len(ticket.wanted),
+                    read=read,
                 )
             except HistorySessionLost as lost:
                 renewed += self._renew(ticket.set_index, generation, lost)
                 continue
             with self._lock:
                 self._sets[ticket.set_index].lost_in_a_row = 0
-            return FetchedBatch(ticket.wanted, body, renewed)
+            return FetchedBatch(ticket.wanted, answer, renewed)
 
     def _key(self, index: int) -> tuple[str, str, int]:
         with self._lock:

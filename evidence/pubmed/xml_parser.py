@@ -31,7 +31,7 @@ from typing import IO, TypeAlias
 
 from lxml import etree
 
-from evidence.errors import ParseError
+from evidence.errors import MalformedXml, ParseError
 from evidence.pubmed.records import (
     ArticleRecord,
     Deletion,
@@ -144,7 +144,7 @@ def _parse_stream(stream: _Stream, label: str) -> Iterator[Record]:
                 last_pmid = record.pmid
                 yield record
     except etree.XMLSyntaxError as exc:
-        raise ParseError(_syntax_message(label, exc, last_pmid)) from exc
+        raise MalformedXml(_syntax_message(label, exc, last_pmid)) from exc
     except _DECOMPRESSION_ERRORS as exc:
         message = f"{label}: corrupt or truncated compressed data ({exc}){_after(last_pmid)}"
         raise ParseError(message) from exc

@@ -6,11 +6,13 @@ import csv
 import io
 import json
 import lzma
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from evidence import parser_process
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.pubmed.xml_parser import iter_pubmed_xml, parse_pubmed_xml
 from tests.integration.cli_runs import row_counts, run
@@ -149,6 +151,41 @@ def test_bad_files_are_refused_whole_with_one_line(database_url: str, tmp_path: 
         assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
         assert path.name in lines[0] and expected in lines[0], lines[0]
         assert row_counts(database_url) == before, (kind, path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"), [("pubmed-xml", CURRENT), ("medline", MEDLINE), ("ris", RIS)]
+)
+def test_a_file_parsed_in_a_parser_process_is_stored_the_same(
+    database_url: str,
+    _sqlite_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    path: Path,
+) -> None:
+    """Large files are parsed, and their rows prepared, in a second process."""
+    reference = tmp_path / "parsed-here.db"
+    shutil.copyfile(_sqlite_template, reference)
+    reference_url = f"sqlite:///{reference}"
+    assert run(reference_url, "import", kind, str(path)).exit_code == 0
+    monkeypatch.setattr(parser_process, "LARGE_FILE", 0)  # this file counts as large
+    result = run(database_url, "import", kind, str(path))
+    assert result.exit_code == 0, result.output
+    assert _jsonl(database_url) == _jsonl(reference_url)
+    assert row_counts(database_url) == row_counts(reference_url)
+
+
+def test_bad_files_in_a_parser_process_are_refused_whole(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parser_process, "LARGE_FILE", 0)
+    for kind, path, expected in _bad_files(tmp_path):
+        result = run(database_url, "import", kind, str(path))
+        assert result.exit_code == 1, (kind, path, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and path.name in lines[0] and expected in lines[0], lines
+        assert row_counts(database_url)["citation"] == 0, (kind, path)
 
 
 def test_truncated_file_names_the_last_good_record(database_url: str, tmp_path: Path) -> None:

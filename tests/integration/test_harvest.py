@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from evidence import parser_process
 from evidence.config import load_settings
 from evidence.db import make_engine
-from evidence.errors import HarvestError
+from evidence.errors import HarvestError, ParseError
 from evidence.harvester import Harvester
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.retrieval import PmidCollector
@@ -159,6 +160,43 @@ def test_each_fault_is_survived_with_the_same_result(
     assert eutils.pending_faults == 0
     assert results[0] == results[1]
     assert eutils.violations == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault.truncated(), id="truncated-xml"),
+        pytest.param(Fault.dropped(), id="dropped-connection"),
+        pytest.param(Fault.http_status(502), id="502"),
+    ],
+)
+def test_answers_parsed_in_a_parser_process_survive_faults_alike(
+    tmp_path: Path,
+    _sqlite_template: Path,
+    eutils: EutilsStandIn,
+    fault: Fault,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large harvest parses in a parser process, and that parse is what finds a cut
+    answer: the answer must be asked for again, and the end be that of a clean run."""
+    from tests.integration.cli_runs import run
+
+    results = []
+    for attempt in ("parsed here, clean", "parser process, faulty"):
+        path = tmp_path / f"{attempt}.db"
+        path.write_bytes(_sqlite_template.read_bytes())
+        url = f"sqlite:///{path}"
+        runtime = _runtime(url)
+        if attempt.endswith("faulty"):
+            monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # this harvest is large
+            eutils.inject(fault, times=2, utility="efetch")
+        Harvester(runtime, _client(runtime), batch_size=40).run(_strategy(runtime))
+        runtime.close()
+        export = run(url, "export", "citations", "--format", "jsonl")
+        results.append((_state(url), export.output))
+    assert eutils.pending_faults == 0
+    assert results[0] == results[1]
+    assert results[0][0]["n"] > 40  # more than one batch
 
 
 def test_lasting_failure_leaves_a_resumable_run(database_url: str, eutils: EutilsStandIn) -> None:
@@ -409,6 +447,54 @@ def test_run_killed_part_way_resumes_to_the_same_end(
     assert "(resumed): completed" in output
     assert _state(database_url) == _state(clean_url)
     assert eutils.violations == []
+
+
+def _parser_processes() -> list[int]:
+    children = [
+        int(child)
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [
+        pid
+        for pid in children
+        if b"evidence.parser_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def test_a_parser_process_that_dies_stops_the_run_resumably(
+    database_url: str,
+    eutils: EutilsStandIn,
+    tmp_path: Path,
+    _sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clean = tmp_path / "clean.db"
+    clean.write_bytes(_sqlite_template.read_bytes())
+    clean_url = f"sqlite:///{clean}"
+    runtime = _runtime(clean_url)
+    Harvester(runtime, _client(runtime), batch_size=10).run(_strategy(runtime))
+    runtime.close()
+
+    monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # parse in a parser process
+    runtime = _runtime(database_url)
+    strategy_id = _strategy(runtime)
+    killed: list[int] = []
+
+    def kill_the_parser(done: int, total: int) -> None:
+        if not killed:  # before the first answer: the search has started the parser
+            killed.extend(_parser_processes())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    harvester = Harvester(runtime, _client(runtime), batch_size=10, on_progress=kill_the_parser)
+    with pytest.raises(ParseError, match=r"parser process stopped unexpectedly \(exit status"):
+        harvester.run(strategy_id)
+    assert len(killed) == 1
+    summary = Harvester(runtime, _client(runtime), batch_size=10).run(strategy_id)
+    runtime.close()
+    assert (summary.outcome, summary.resumed) == ("completed", True)
+    assert _state(database_url) == _state(clean_url)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
