@@ -413,15 +413,21 @@ def _fetched(database_url: str) -> int:
     return int(count or 0)
 
 
-def test_run_killed_part_way_resumes_to_the_same_end(
-    database_url: str, eutils: EutilsStandIn, tmp_path: Path, _sqlite_template: Path
-) -> None:
+def _clean_run(tmp_path: Path, template: Path) -> str:
+    """The database a harvest of the small search leaves without any trouble."""
     clean = tmp_path / "clean.db"
-    clean.write_bytes(_sqlite_template.read_bytes())
+    clean.write_bytes(template.read_bytes())
     clean_url = f"sqlite:///{clean}"
     runtime = _runtime(clean_url)
     Harvester(runtime, _client(runtime), batch_size=10).run(_strategy(runtime))
     runtime.close()
+    return clean_url
+
+
+def test_run_killed_part_way_resumes_to_the_same_end(
+    database_url: str, eutils: EutilsStandIn, tmp_path: Path, _sqlite_template: Path
+) -> None:
+    clean_url = _clean_run(tmp_path, _sqlite_template)
 
     runtime = _runtime(database_url)
     strategy_id = _strategy(runtime)
@@ -469,12 +475,7 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
     _sqlite_template: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clean = tmp_path / "clean.db"
-    clean.write_bytes(_sqlite_template.read_bytes())
-    clean_url = f"sqlite:///{clean}"
-    runtime = _runtime(clean_url)
-    Harvester(runtime, _client(runtime), batch_size=10).run(_strategy(runtime))
-    runtime.close()
+    clean_url = _clean_run(tmp_path, _sqlite_template)
 
     monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # parse in a parser process
     runtime = _runtime(database_url)
