@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import signal
 import struct
 import subprocess
@@ -42,6 +43,7 @@ from evidence.services.citation_rows import PreparedRecord, prepare_record
 Record = ArticleRecord | Deletion
 Prepared = PreparedRecord | Deletion
 BATCH = 500  # records per message of a file import
+QUEUED_MESSAGES = 4  # messages the child holds while the parent does not read: memory bound
 LARGE_FILE = 20_000_000  # bytes; below this, starting a process costs more than it saves
 LARGE_HARVEST = 2_000  # records
 _LENGTH = struct.Struct("!Q")
@@ -92,6 +94,34 @@ def _receive(stream: IO[bytes]) -> Any:
         raise EOFError
     # Only ever from the child this module started, over its own pipe.
     return pickle.loads(data)  # noqa: S301
+
+
+class _Outbox:
+    """The child's messages, written by a thread of their own: a pipe holds only 64 kB,
+    and the child must go on parsing while the parent is busy storing, not reading."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_MESSAGES)
+        self._writer = threading.Thread(target=self._write, args=(stream,), name="outbox")
+        self._writer.start()
+
+    def send(self, message: Any) -> None:
+        self._queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join()
+
+    def _write(self, stream: IO[bytes]) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                stream.write(_LENGTH.pack(len(data)))
+                stream.write(data)
+                stream.flush()
+            except BrokenPipeError:
+                # The parent stopped listening (its import failed, or it was stopped):
+                # nothing is left to do. Ended at once, so no one flushes into the pipe.
+                os._exit(0)
 
 
 def _failure(error: ParseError) -> tuple[str, str, str]:
@@ -162,20 +192,20 @@ def read_records(kind: str, path: Path) -> Iterator[Prepared]:
         _stop(child)
 
 
-def _serve_file(kind: str, path: str, out: IO[bytes]) -> None:
+def _serve_file(kind: str, path: str, out: _Outbox) -> None:
     batch: list[Prepared] = []
     try:
         for record in prepare_all(_reader(kind)(Path(path)), kind):
             batch.append(record)
             if len(batch) == BATCH:
-                _send(out, ("batch", batch))
+                out.send(("batch", batch))
                 batch = []
         if batch:
-            _send(out, ("batch", batch))
+            out.send(("batch", batch))
     except ParseError as error:
-        _send(out, _failure(error))
+        out.send(_failure(error))
         return
-    _send(out, ("end", None))
+    out.send(("end", None))
 
 
 # -- efetch answers ------------------------------------------------------------------
@@ -254,7 +284,7 @@ class AnswerParser:
             _stop(self._child)
 
 
-def _serve_answers(source: IO[bytes], out: IO[bytes]) -> None:
+def _serve_answers(source: IO[bytes], out: _Outbox) -> None:
     while True:
         try:
             body = _receive(source)
@@ -264,22 +294,20 @@ def _serve_answers(source: IO[bytes], out: IO[bytes]) -> None:
             answer: tuple[Any, ...] = ("ok", prepare_pubmed_xml(body))
         except ParseError as error:
             answer = _failure(error)
-        _send(out, answer)
+        out.send(answer)
 
 
 def main(arguments: list[str]) -> None:
     """The parser process: ``file KIND PATH`` or ``answers``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    out = sys.stdout.buffer
+    out = _Outbox(sys.stdout.buffer)
     try:
         if arguments[:1] == ["file"]:
             _serve_file(arguments[1], arguments[2], out)
         else:
             _serve_answers(sys.stdin.buffer, out)
-    except BrokenPipeError:
-        # The parent stopped listening (its import failed, or it was stopped): end
-        # quietly, and keep the interpreter from complaining as it flushes at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        out.close()
 
 
 if __name__ == "__main__":
