@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,8 @@ def main() -> None:
                 session, draft=StrategyDraft(name="bench", terms="all[sb]"), actor=Actor("bench")
             )
             strategy_id = strategy.id
+        standin_cpu = _cpu_seconds(server.pid)
+        own_cpu, parser_cpu = time.process_time(), _children_cpu()
         started = time.perf_counter()
         summary = Harvester(
             runtime,
@@ -93,6 +96,9 @@ def main() -> None:
             in_flight=args.in_flight,
         ).run(strategy_id)
         elapsed = time.perf_counter() - started
+        own_cpu = time.process_time() - own_cpu
+        parser_cpu = _children_cpu() - parser_cpu  # the parser process, reaped by now
+        standin_cpu = _cpu_seconds(server.pid) - standin_cpu
         runtime.close()
     server.stdin.close()
     counts = json.loads(server.stdout.readline())
@@ -119,6 +125,26 @@ def main() -> None:
         f"requests, {HEADROOM_WITH_KEY:.2f} x 1/rate spacing): {ceiling:.1%}"
     )
     print(f"  rate-limit violations seen by the stand-in: {violations}")
+    # On a machine with few cores the harvest may be bound by CPU, not by the limit:
+    # what each process spent, per record, against the cores' time during the run.
+    cores = os.cpu_count() or 1
+    spent = {"harvesting process": own_cpu, "parser process": parser_cpu}
+    spent["stand-in"] = standin_cpu
+    used = sum(spent.values())
+    parts = ", ".join(f"{name} {cpu:.1f} s ({cpu / stored * 1e3:.2f} ms/record)"
+                      for name, cpu in spent.items())  # fmt: skip
+    print(f"  CPU: {parts}; {used / (cores * elapsed):.0%} of {cores} cores")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

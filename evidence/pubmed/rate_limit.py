@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 RATE_WITHOUT_KEY = 3.0
@@ -20,13 +21,19 @@ RATE_WITH_KEY = 10.0
 # 20 ms was not enough against the stand-in on a busy 2-core machine.
 HEADROOM_WITHOUT_KEY = 1.11
 HEADROOM_WITH_KEY = 1.05
+# However late a start came (a busy machine may wake a thread tens of milliseconds
+# after its turn), the next ``per_second`` starts after it keep a window this long.
+WINDOW_S = 1.02
 
 
 class RateLimiter:
     """Spaces request starts ``headroom / per_second`` apart, across threads.
 
     Each caller reserves the next free start time under the lock and sleeps
-    outside it, so waiting threads queue in order without holding the lock.
+    outside it, so waiting threads queue in order without holding the lock. A
+    start that comes later than reserved is noted, and no start is then reserved
+    within ``WINDOW_S`` of the one ``per_second`` starts before it: lateness of one
+    must not crowd eleven requests into a second.
     """
 
     def __init__(
@@ -42,14 +49,22 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_start = float("-inf")
+        # The last starts, each [reserved or actual time]: a late one is moved.
+        self._starts: deque[list[float]] = deque(maxlen=max(1, int(per_second)))
 
     def acquire(self) -> None:
         with self._lock:
             now = self._clock()
             start = max(now, self._next_start)
+            if len(self._starts) == self._starts.maxlen:
+                start = max(start, self._starts[0][0] + WINDOW_S)
             self._next_start = start + self.interval
+            slot = [start]
+            self._starts.append(slot)
         if start > now:
             self._sleep(start - now)
+        with self._lock:
+            slot[0] = max(slot[0], self._clock())
 
 
 # NCBI counts requests with a key against the key and the rest against the

@@ -25,7 +25,13 @@ from Bio import Entrez
 from evidence.errors import HarvestError, HistorySessionLost
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.entrez_answers import SearchResult
-from evidence.pubmed.rate_limit import HEADROOM_WITHOUT_KEY, RateLimiter, shared_limiter
+from evidence.pubmed.rate_limit import (
+    HEADROOM_WITH_KEY,
+    HEADROOM_WITHOUT_KEY,
+    WINDOW_S,
+    RateLimiter,
+    shared_limiter,
+)
 from tests.standin.eutils import (
     FIXTURES,
     PUBMED_HEAD,
@@ -579,6 +585,29 @@ def test_the_limiter_spaces_starts_across_threads() -> None:
     interval = HEADROOM_WITHOUT_KEY / 3.0
     # The first goes at once; the others each got their own slot, none shared.
     assert sorted(waits) == pytest.approx([k * interval for k in range(1, 12)])
+
+
+def test_a_late_start_does_not_crowd_the_ones_after_it() -> None:
+    """A thread woken 60 ms after its turn: the tenth start after it still keeps a
+    second away from it, so no second ever holds eleven."""
+    clock = [0.0]
+    late = {2: 0.06}  # the second start comes 60 ms late
+    starts: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds + late.pop(len(starts) + 1, 0.0)
+
+    limiter = RateLimiter(10.0, headroom=HEADROOM_WITH_KEY, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(25):
+        limiter.acquire()
+        starts.append(clock[0])
+    assert starts[1] == pytest.approx(HEADROOM_WITH_KEY / 10 + 0.06)
+    assert (
+        min(later - first for first, later in zip(starts[:-10], starts[10:], strict=True))
+        >= WINDOW_S - 1e-9
+    )
+    # Only the starts within a second of the late one waited for it.
+    assert starts[-1] - starts[-2] == pytest.approx(HEADROOM_WITH_KEY / 10)
 
 
 def test_the_limiter_is_shared_by_all_clients(eutils: EutilsStandIn) -> None:
