@@ -13,6 +13,7 @@ epost, whole and in the same order, so every batch keeps its offset.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,10 +31,9 @@ EARLIEST = date(1800, 1, 1)
 # An epost set this large is one request of about 90 kB; a lost session costs at
 # most the re-posting of one such set.
 POSTED_SET_SIZE = 10_000
-# When the newer part of a split holds this share of the hits or more, the next split
-# cuts it closer to its recent end, down to this smallest share of its span.
-CROWDED = 0.9
-MIN_NEWER_SHARE = 1 / 64
+# A date slice is cut to hold about this share of the ceiling: enough below it that
+# an estimate somewhat too low still fits, the slice then kept as it is.
+SLICE_TARGET = 0.8
 # Sessions re-created in a row without a batch read in between before giving up.
 MAX_RENEWALS = 3
 
@@ -113,61 +113,100 @@ def _keep(result: SearchResult, collected: Collected) -> None:
 
 
 class _DateSplit:
-    """One query's search split by Entrez date until every slice fits under the ceiling.
+    """One query's search cut by Entrez date into slices that each fit under the ceiling,
+    newest slice first.
 
-    Hits crowd into recent years, so the older part of a split is often empty by
-    subtraction: it is then skipped (and settled by one count at the end); and a newer
-    part that holds (nearly) all hits is split closer to its recent end next time.
+    Each cut is placed where about ``SLICE_TARGET`` of the ceiling's hits should lie,
+    by interpolating the hits counted so far over the logarithm of their age: hits
+    crowd into recent years, and on that scale they spread out evenly enough that a
+    cut usually lands right the first time. A slice that fits is kept whatever its
+    size (its PMIDs are listed in the same answer), one that does not narrows the
+    interpolation; after two misses in a row the cut halves the range instead. Once a
+    slice with a fair number of hits is kept, the next is cut from its hits a day.
+
+    What is left once the rest would fit is searched as one slice.
     """
 
     def __init__(self, collector: PmidCollector, query: str, collected: Collected) -> None:
         self.collector = collector
         self.query = query
         self.collected = collected
-        self.skipped: list[tuple[date, date]] = []
 
     def run(self, span: tuple[date, date], count: int) -> None:
-        self._halves(span, count)
-        self._settle_skipped(span)
-
-    def _halves(self, span: tuple[date, date], count: int, newer_share: float = 0.5) -> None:
-        """Split ``span`` (``count`` hits) in two, newer part first."""
         start, end = span
-        middle = end - timedelta(days=max(1, round((end - start).days * newer_share)))
-        newer = self._slice((middle + timedelta(days=1), end), count, newer_share)
-        if newer < count:
-            self._slice((start, middle), count)
-        else:
-            self.skipped.append((start, middle))
+        newer = 0  # hits after ``upper`` (listed already)
+        upper = end  # the newest day not yet listed
+        # Known counts: hits on or after a day. Beyond ``end`` there are none.
+        known: dict[date, int] = {start: count, end + timedelta(days=1): 0}
+        density: float | None = None  # hits a day in the slice kept last
+        misses = smalls = 0
+        while count - newer > ESEARCH_CEILING:
+            cut = min(self._cut(known, newer, upper, end, density, misses, smalls), upper)
+            found = self._search((cut, upper))
+            known[cut] = newer + found.count
+            density = None
+            if found.count <= ESEARCH_CEILING or cut == upper:
+                if found.count > ESEARCH_CEILING:
+                    self.collected.warnings.append(
+                        f"{found.count} records share the Entrez date {cut}: only the first "
+                        f"{ESEARCH_CEILING} can be listed"
+                    )
+                _keep(found, self.collected)
+                small = found.count < SLICE_TARGET * ESEARCH_CEILING / 2
+                if found.count >= SLICE_TARGET * ESEARCH_CEILING / 10:
+                    density = found.count / ((upper - cut).days + 1)
+                newer += found.count
+                upper = cut - timedelta(days=1)
+                misses = 0
+                smalls = smalls + 1 if small else 0
+            else:
+                misses += 1
+                smalls = 0
+        if start <= upper:
+            # Searched even when subtraction says it is empty: PubMed may have added
+            # records there since the first count.
+            _keep(self._search((start, upper)), self.collected)
 
-    def _slice(self, span: tuple[date, date], whole: int | None = None, share: float = 0.5) -> int:
-        """Keep the slice's PMIDs, splitting it further while it is over the ceiling."""
-        result = self.collector.search(self.query, span, retmax=ESEARCH_CEILING)
-        if result.count <= ESEARCH_CEILING:
-            _keep(result, self.collected)
-        elif span[0] >= span[1]:
-            self.collected.warnings.append(
-                f"{result.count} records share the Entrez date {span[0]}: only the first "
-                f"{ESEARCH_CEILING} can be listed"
-            )
-            _keep(result, self.collected)
-        else:
-            crowded = whole is not None and result.count >= CROWDED * whole
-            share = max(MIN_NEWER_SHARE, share / 2) if crowded else 0.5
-            self._halves(span, result.count, share)
-        return result.count
+    @staticmethod
+    def _cut(
+        known: dict[date, int],
+        newer: int,
+        upper: date,
+        end: date,
+        density: float | None,
+        misses: int,
+        smalls: int,
+    ) -> date:
+        """The day from which on to ``upper`` about ``SLICE_TARGET`` x ceiling hits lie.
 
-    def _settle_skipped(self, span: tuple[date, date]) -> None:
-        """A half skipped as empty may have had records after all, when PubMed added
-        some between two requests. One count of the whole span settles it: if it
-        differs from what was listed, every skipped half is searched."""
-        if not self.skipped:
-            return
-        listed = len(set(self.collected.pmids))
-        if self.collector.search(self.query, span).count == listed:
-            return
-        while self.skipped:
-            self._slice(self.skipped.pop())
+        Right after a slice that was kept with a fair number of hits, from its hits a
+        day: the stretch of time next to it holds about as many. Otherwise by the counts
+        known so far, over the logarithm of the age, each cut after a slice far smaller
+        than aimed at reaching twice as far (a stretch without hits, as in a narrow
+        query's recent past). Two misses in a row: halfway, on the log scale.
+        """
+        target = newer + SLICE_TARGET * ESEARCH_CEILING
+        older = max((day for day, hits in known.items() if hits > target), default=None)
+        recent = min(day for day, hits in known.items() if hits <= target)
+        if older is None or recent - older <= timedelta(days=1):
+            return recent - timedelta(days=1)
+
+        def age(day: date) -> float:
+            return math.log((end - day).days + 2)  # 1 for the day after ``end``
+
+        x_old, x_new = age(older), age(recent)
+        if misses >= 2:
+            day = end + timedelta(days=1) - timedelta(days=round(math.exp((x_old + x_new) / 2)) - 1)
+        elif density:
+            day = upper - timedelta(days=round(SLICE_TARGET * ESEARCH_CEILING / density) - 1)
+        else:
+            share = (target - known[recent]) / (known[older] - known[recent])
+            x = x_new + (x_old - x_new) * min(1.0, share * 2**smalls)
+            day = end + timedelta(days=1) - timedelta(days=round(math.exp(x)) - 1)
+        return min(max(day, older + timedelta(days=1)), recent - timedelta(days=1))
+
+    def _search(self, span: tuple[date, date]) -> SearchResult:
+        return self.collector.search(self.query, span, retmax=ESEARCH_CEILING)
 
 
 def sets_to_read(pending: Sequence[str], searched: Sequence[HistorySet]) -> list[HistorySet]:

@@ -518,22 +518,41 @@ def test_more_than_ten_thousand_hits_are_retrieved_completely(
         searches = big.requests_to("esearch")
         dated = [r for r in searches if "mindate" in r.params]
         assert dated  # the date range had to be split
-        # Each answer lists its slice (no paging), and empty older halves cost nothing.
-        assert len(searches) <= 12
+        # Each answer lists its slice (no paging).
+        assert len(searches) <= 4  # the whole, two slices, at most one cut too wide
     state = _state(database_url)
     assert state["runs"] == [("completed", total, total, total, 0)]
     assert state["n"] == total
 
 
+@pytest.mark.parametrize("copies", [20_000, 50_000])
+def test_a_split_search_costs_few_requests(
+    monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed, copies: int
+) -> None:
+    """Hits dated 2021-2024 searched in December 2026: two empty years before them, a
+    few old records far behind. Every hit is listed, and the cuts land well enough
+    that there is at most about one search too many for every slice kept."""
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    pubmed = PubMed(small_pubmed.templates, synthetic=copies)
+    with EutilsStandIn(pubmed) as standin:
+        monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
+        collector = PmidCollector(EntrezClient(), today=date(2026, 12, 2))
+        collected = collector.collect("all[sb]", None)
+        searches = len(standin.requests_to("esearch"))
+    assert sorted(collected.pmids) == sorted(str(a.pmid) for a in pubmed.articles)
+    fewest = -(-len(pubmed.articles) // 9_999)
+    assert searches <= 1 + 2 * fewest + 2, searches
+
+
 def test_a_record_added_during_the_split_search_is_not_lost(
     monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
 ) -> None:
-    """An empty older half is skipped by subtraction; a record entering PubMed between
-    two requests must still be found (the final count disagrees, so the skipped halves
-    are searched after all)."""
+    """A record entering PubMed between two requests of a split, with an old Entrez
+    date, is found: the oldest part is searched last, whatever the first count said."""
     monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
     monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
-    # Copies dated 2021-2024 only, so the older halves of the split are empty ...
+    # Copies dated 2021-2024 only, so nothing is older than 2021 ...
     pubmed = PubMed([], synthetic=10_100, models=small_pubmed.templates)
     model = next(t for t in small_pubmed.templates if not t.is_book)
     # ... until this record, entered late with an old Entrez date, appears in one.
@@ -553,8 +572,8 @@ def test_a_record_added_during_the_split_search_is_not_lost(
         searches = standin.requests_to("esearch")
     assert str(late.pmid) in collected.pmids
     assert len(collected.pmids) == len(pubmed.articles)
-    skipped_then_searched = [r for r in searches if r.params.get("retmax") == "0"]
-    assert len(skipped_then_searched) == 1  # the one count of the whole span
+    assert searches[-1].params["mindate"] == "1800/01/01"  # the oldest part, searched last
+    assert len(searches) <= 5  # the whole, a cut too wide, two slices, and the rest
 
 
 def test_search_commands(database_url: str, eutils: EutilsStandIn) -> None:
