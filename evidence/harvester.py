@@ -7,9 +7,10 @@ Network work happens between short transactions, never inside one:
    slice is under PubMed's 9,999-record ceiling, then write all PMIDs as pending
    hits (``evidence.pubmed.retrieval``);
 3. efetch the pending PMIDs in batches from the history server (stored anew with
-   epost when NCBI has lost them, or when resuming), check that each batch returned
-   what was asked, ask again by ID (POST) for the missing ones, and store each batch
-   in its own transaction;
+   epost when NCBI has lost them, or when resuming), parse each answer (in a parser
+   process when the harvest is large; an answer that does not parse whole is asked
+   for again), check that each batch returned what was asked, ask again by ID (POST)
+   for the missing ones, and store each batch in its own transaction;
 4. finish, with counts, missing PMIDs and timings.
 
 A run that is killed keeps what it committed; running the strategy again resumes it.
