@@ -40,13 +40,12 @@ from evidence.pubmed.retrieval import (
     sets_to_read,
 )
 from evidence.runtime import Runtime
+from evidence.services.search_run_batches import pending_pmids, store_fetched_batch
 from evidence.services.search_runs import (
     RunPlan,
     finish_search_run,
-    pending_pmids,
     record_search_results,
     start_search_run,
-    store_fetched_batch,
 )
 
 MISSING_RETRIES = 2

@@ -2,8 +2,8 @@
 
 The harvester (``evidence.harvester``) calls these between network requests:
 start (or resume) a run, record the PMIDs the search found, store fetched
-records batch by batch, finish. Whatever was committed survives a kill, and the
-next run of the same strategy picks up the pending hits.
+records batch by batch (``search_run_batches``), finish. Whatever was committed
+survives a kill, and the next run of the same strategy picks up the pending hits.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,7 +24,6 @@ from evidence.models.base import utcnow
 from evidence.models.vocabulary import HitState, SearchRunOutcome
 from evidence.permissions import Permission, require
 from evidence.services.audit import Actor, record_event
-from evidence.services.citation_ingest import Parsed, ingest_pubmed_records
 from evidence.services.search_strategies import (
     get_search_strategy,
     strategy_query,
@@ -118,13 +116,7 @@ def start_search_run(
     unfinished = _unfinished_run(session, strategy_id)
     now = utcnow()
     if unfinished is not None:
-        if unfinished.outcome == SearchRunOutcome.RUNNING and _runner_alive(unfinished, now):
-            raise Conflict(
-                f"run {unfinished.id} of this strategy is still running ({unfinished.runner})"
-            )
-        unfinished.outcome, unfinished.heartbeat_at = SearchRunOutcome.RUNNING, now
-        unfinished.runner = this_runner()
-        return _plan(unfinished, resumed=True)
+        return _resume(unfinished, now)
     today = today or now.date()
     run = SearchRun(
         strategy=strategy,
@@ -140,14 +132,7 @@ def start_search_run(
     )
     session.add(run)
     if since_last:
-        previous = _previous_run(session, strategy)
-        if previous is None:
-            raise InvalidInput(
-                f"strategy {strategy_id} has no earlier completed run to continue from"
-            )
-        run.since_run_id = previous.id
-        run.window_from = previous.run_date - timedelta(days=SINCE_LAST_OVERLAP_DAYS)
-        run.window_to = today
+        _continue_from_previous(session, run, strategy, today)
     session.flush()
     record_event(
         session,
@@ -158,6 +143,29 @@ def start_search_run(
         after={"strategy_id": strategy_id, "query": run.query_sent, "since_last": since_last},
     )
     return _plan(run, resumed=False)
+
+
+def _resume(unfinished: SearchRun, now: datetime) -> RunPlan:
+    """Take over a run a kill left unfinished, unless its process is still alive."""
+    if unfinished.outcome == SearchRunOutcome.RUNNING and _runner_alive(unfinished, now):
+        raise Conflict(
+            f"run {unfinished.id} of this strategy is still running ({unfinished.runner})"
+        )
+    unfinished.outcome, unfinished.heartbeat_at = SearchRunOutcome.RUNNING, now
+    unfinished.runner = this_runner()
+    return _plan(unfinished, resumed=True)
+
+
+def _continue_from_previous(
+    session: Session, run: SearchRun, strategy: SearchStrategy, today: date
+) -> None:
+    """--since-last: the Entrez-date window from the previous run (with overlap) to today."""
+    previous = _previous_run(session, strategy)
+    if previous is None:
+        raise InvalidInput(f"strategy {strategy.id} has no earlier completed run to continue from")
+    run.since_run_id = previous.id
+    run.window_from = previous.run_date - timedelta(days=SINCE_LAST_OVERLAP_DAYS)
+    run.window_to = today
 
 
 def _seen_before(session: Session, run: SearchRun, pmids: Sequence[str]) -> set[str]:
@@ -234,86 +242,6 @@ def record_search_results(
     return len(rows)
 
 
-def pending_pmids(session: Session, *, run_id: int) -> list[str]:
-    return [
-        pmid
-        for pmid in session.scalars(
-            sa.select(SearchHit.pmid)
-            .where(SearchHit.run_id == run_id, SearchHit.state == HitState.PENDING)
-            .order_by(SearchHit.rank)
-        )
-        if pmid is not None
-    ]
-
-
-def store_fetched_batch(
-    session: Session,
-    *,
-    run_id: int,
-    records: Sequence[Parsed],
-    missing: Sequence[str] = (),
-    renewed_sets: int = 0,
-    actor: Actor,
-) -> None:
-    """Store one efetch batch and mark its hits fetched (or missing), in one transaction.
-
-    ``renewed_sets``: how many times NCBI's history server had lost the batch's set
-    and it was stored anew (epost) before the batch could be read."""
-    report = ingest_pubmed_records(session, records)
-    record_event(
-        session,
-        actor=actor,
-        action="store_batch",
-        entity_type="search_run",
-        entity_id=str(run_id),
-        after={
-            "created": len(report.created),
-            "updated": len(report.updated),
-            "unchanged": len(report.unchanged),
-            "withdrawn": report.withdrawn,
-            "missing": list(missing),
-        },
-    )
-    hit = cast(sa.Table, SearchHit.__table__)
-    updated = set(report.updated)
-    fetched = [
-        {
-            "the_run": run_id,
-            "the_pmid": pmid,
-            "citation_id": citation_id,
-            "state": HitState.FETCHED.value,
-            "updated": pmid in updated,
-        }
-        for pmid, citation_id in report.citation_ids.items()
-    ]
-    if fetched:
-        # One executemany for the whole batch, not a statement per hit.
-        session.execute(
-            sa.update(hit).where(
-                hit.c.run_id == sa.bindparam("the_run"), hit.c.pmid == sa.bindparam("the_pmid")
-            ),
-            fetched,
-        )
-    if missing:
-        session.execute(
-            sa.update(hit)
-            .where(hit.c.run_id == run_id, hit.c.pmid.in_(list(missing)))
-            .values(state=HitState.MISSING.value)
-        )
-    run = get_search_run(session, run_id=run_id)
-    run.heartbeat_at = utcnow()
-    if report.withdrawn:
-        run.warnings = [*run.warnings, f"withdrawn by PubMed: {', '.join(report.withdrawn)}"]
-    if report.notes:
-        run.warnings = [*run.warnings, *report.notes]
-    if renewed_sets:
-        run.warnings = [
-            *run.warnings,
-            "NCBI's history server had lost the set being read; the unread PMIDs were "
-            f"stored anew with epost ({renewed_sets}x)",
-        ]
-
-
 def finish_search_run(
     session: Session,
     *,
@@ -324,26 +252,7 @@ def finish_search_run(
 ) -> SearchRun:
     """Close the run: completed when every hit was fetched, otherwise incomplete."""
     run = get_search_run(session, run_id=run_id)
-    states = dict(
-        session.execute(
-            sa.select(SearchHit.state, sa.func.count())
-            .where(SearchHit.run_id == run_id)
-            .group_by(SearchHit.state)
-        ).all()
-    )
-    run.missing_pmids = [
-        pmid
-        for pmid in session.scalars(
-            sa.select(SearchHit.pmid).where(
-                SearchHit.run_id == run_id, SearchHit.state == HitState.MISSING
-            )
-        )
-        if pmid is not None
-    ]
-    run.retrieved_count = states.get(HitState.FETCHED, 0)
-    run.updated_count = session.scalar(
-        sa.select(sa.func.count()).where(SearchHit.run_id == run_id, SearchHit.updated)
-    )
+    states = _count_hits(session, run)
     run.timings = {**run.timings, **timings}
     if error is not None:
         run.errors = [*run.errors, error]
@@ -367,6 +276,31 @@ def finish_search_run(
         },
     )
     return run
+
+
+def _count_hits(session: Session, run: SearchRun) -> dict[HitState, int]:
+    """Hits by state; the run's missing PMIDs, retrieved and updated counts set from them."""
+    states = dict(
+        session.execute(
+            sa.select(SearchHit.state, sa.func.count())
+            .where(SearchHit.run_id == run.id)
+            .group_by(SearchHit.state)
+        ).all()
+    )
+    run.missing_pmids = [
+        pmid
+        for pmid in session.scalars(
+            sa.select(SearchHit.pmid).where(
+                SearchHit.run_id == run.id, SearchHit.state == HitState.MISSING
+            )
+        )
+        if pmid is not None
+    ]
+    run.retrieved_count = states.get(HitState.FETCHED, 0)
+    run.updated_count = session.scalar(
+        sa.select(sa.func.count()).where(SearchHit.run_id == run.id, SearchHit.updated)
+    )
+    return states
 
 
 def get_search_run(session: Session, *, run_id: int) -> SearchRun:

@@ -17,9 +17,6 @@ LONG_FUNCTIONS_TO_SPLIT = {
     "evidence/reports/dossier_text.py:dossier_sections",
     "evidence/services/dossier_export.py:export_dossier",
     "evidence/services/dossier_import.py:import_dossier",
-    "evidence/services/search_runs.py:start_search_run",
-    "evidence/services/search_runs.py:finish_search_run",
-    "evidence/services/search_runs.py:store_fetched_batch",
     "evidence/services/decisions.py:record_decision",
     "evidence/cli/decisions.py:decision_record",
 }
