@@ -271,7 +271,7 @@ def _check_article_set(body: bytes) -> None:
 
 
 def read_pubmed_xml(body: bytes) -> bytes:
-    """Accept only a complete PubmedArticleSet; the harvester parses it later.
+    """Accept only a complete PubmedArticleSet, and give it as sent (``efetch_xml``).
 
     Biopython cannot help here: ``Entrez.parse`` rejects PubmedArticleSet and
     ``Entrez.read`` holds the whole answer in memory. expat checks every byte

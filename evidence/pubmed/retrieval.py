@@ -31,8 +31,8 @@ EARLIEST = date(1800, 1, 1)
 # An epost set this large is one request of about 90 kB; a lost session costs at
 # most the re-posting of one such set.
 POSTED_SET_SIZE = 10_000
-# A date slice is cut to hold about this share of the ceiling: enough below it that
-# an estimate somewhat too low still fits, the slice then kept as it is.
+# A date slice is cut to hold about this share of the ceiling: enough below it that a
+# cut placed somewhat too far back still fits, the slice then kept as it is.
 SLICE_TARGET = 0.8
 # Sessions re-created in a row without a batch read in between before giving up.
 MAX_RENEWALS = 3
