@@ -6,16 +6,20 @@ import csv
 import io
 import json
 import lzma
+import os
 import shutil
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from evidence import parser_process
+from evidence.cli import citations as citations_cli
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.pubmed.xml_parser import iter_pubmed_xml, parse_pubmed_xml
 from tests.integration.cli_runs import row_counts, run
+from tests.integration.processes import parser_processes
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 PUBMED1 = FIXTURES / "pubmed-xml" / "biopython-1.88" / "pubmed1.xml"
@@ -186,6 +190,33 @@ def test_bad_files_in_a_parser_process_are_refused_whole(
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and path.name in lines[0] and expected in lines[0], lines
         assert row_counts(database_url)["citation"] == 0, (kind, path)
+
+
+def test_a_parser_process_that_dies_mid_file_stores_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk = FIXTURES / "pubmed-xml" / "bulk" / "pubmed21n1298.xml.xz"
+    monkeypatch.setattr(parser_process, "LARGE_FILE", 0)
+    killed: list[int] = []
+
+    def kill_the_parser(path: Path) -> Callable[[int], None]:
+        def progress(done: int) -> None:
+            if not killed:  # after the first thousand records are stored
+                killed.extend(parser_processes())
+                for pid in killed:
+                    os.kill(pid, signal.SIGKILL)
+
+        return progress
+
+    monkeypatch.setattr(citations_cli, "_counter", kill_the_parser)
+    before = row_counts(database_url)
+    result = run(database_url, "import", "pubmed-xml", str(bulk))
+    assert len(killed) == 1
+    assert result.exit_code == 1, result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and bulk.name in line, line
+    assert "parser process stopped unexpectedly (exit status -9)" in line
+    assert row_counts(database_url) == before
 
 
 def test_truncated_file_names_the_last_good_record(database_url: str, tmp_path: Path) -> None:

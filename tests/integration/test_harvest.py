@@ -29,6 +29,7 @@ from evidence.pubmed.retrieval import PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.audit import Actor
 from evidence.services.search_strategies import StrategyDraft, create_search_strategy
+from tests.integration.processes import parser_processes
 from tests.standin.eutils import (
     SYNTHETIC_PMID_BASE,
     Article,
@@ -455,19 +456,6 @@ def test_run_killed_part_way_resumes_to_the_same_end(
     assert eutils.violations == []
 
 
-def _parser_processes() -> list[int]:
-    children = [
-        int(child)
-        for task in Path(f"/proc/{os.getpid()}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
-    return [
-        pid
-        for pid in children
-        if b"evidence.parser_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
-
-
 def test_a_parser_process_that_dies_stops_the_run_resumably(
     database_url: str,
     eutils: EutilsStandIn,
@@ -484,7 +472,7 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
 
     def kill_the_parser(done: int, total: int) -> None:
         if not killed:  # before the first answer: the search has started the parser
-            killed.extend(_parser_processes())
+            killed.extend(parser_processes())
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
