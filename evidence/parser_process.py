@@ -37,8 +37,8 @@ from typing import IO, Any, cast
 
 from evidence.errors import MalformedXml, ParseError
 from evidence.pubmed.records import ArticleRecord, Deletion
-from evidence.pubmed.xml_parser import parse_pubmed_xml
-from evidence.services.citation_rows import PreparedRecord, prepare_record
+from evidence.pubmed.xml_parser import iter_pubmed_xml, parse_pubmed_xml
+from evidence.services.citation_rows import PreparedRecord, prepare_all
 
 Record = ArticleRecord | Deletion
 Prepared = PreparedRecord | Deletion
@@ -50,11 +50,6 @@ _LENGTH = struct.Struct("!Q")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 
 
-def prepare_all(records: Iterable[Record], record_format: str) -> Iterator[Prepared]:
-    for record in records:
-        yield prepare_record(record, record_format) if isinstance(record, ArticleRecord) else record
-
-
 def prepare_pubmed_xml(body: bytes) -> list[Prepared]:
     """One efetch answer, parsed and prepared."""
     return list(prepare_all(parse_pubmed_xml(body), "pubmed-xml"))
@@ -62,8 +57,6 @@ def prepare_pubmed_xml(body: bytes) -> list[Prepared]:
 
 def _reader(kind: str) -> Callable[[Path], Iterable[Record]]:
     if kind == "pubmed-xml":
-        from evidence.pubmed.xml_parser import iter_pubmed_xml
-
         return iter_pubmed_xml
     if kind == "medline":
         from evidence.pubmed.medline import iter_medline
@@ -77,8 +70,11 @@ def _reader(kind: str) -> Callable[[Path], Iterable[Record]]:
 # -- messages ------------------------------------------------------------------------
 
 
-def _send(stream: IO[bytes], message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+def _pickled(message: Any) -> bytes:
+    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _write(stream: IO[bytes], data: bytes) -> None:
     stream.write(_LENGTH.pack(len(data)))
     stream.write(data)
     stream.flush()
@@ -106,7 +102,7 @@ class _Outbox:
         self._writer.start()
 
     def send(self, message: Any) -> None:
-        self._queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        self._queue.put(_pickled(message))
 
     def close(self) -> None:
         self._queue.put(None)
@@ -115,9 +111,7 @@ class _Outbox:
     def _write(self, stream: IO[bytes]) -> None:
         while (data := self._queue.get()) is not None:
             try:
-                stream.write(_LENGTH.pack(len(data)))
-                stream.write(data)
-                stream.flush()
+                _write(stream, data)
             except BrokenPipeError:
                 # The parent stopped listening (its import failed, or it was stopped):
                 # nothing is left to do. Ended at once, so no one flushes into the pipe.
@@ -247,7 +241,7 @@ class AnswerParser:
                 raise ParseError(self._ended)
             self._waiting.append(answer)
             try:
-                _send(self._input, body)
+                _write(self._input, _pickled(body))
             except OSError:
                 pass  # the child is gone: the answers thread fails what waits
         return answer.result()
@@ -256,8 +250,8 @@ class AnswerParser:
         while True:
             try:
                 message = _receive(output)
-            except (EOFError, OSError, ValueError):
-                break  # ValueError: the pipe was closed by __exit__
+            except (EOFError, OSError):
+                break
             answer = self._waiting.popleft()
             if message[0] == "ok":
                 answer.set_result(message[1])

@@ -79,7 +79,7 @@ class PmidCollector:
         self.today = today or date.today()
 
     def collect(self, query: str, window: tuple[date, date] | None) -> Collected:
-        first = self.search(query, window, retmax=ESEARCH_CEILING)
+        first = self.search(query, window)
         collected = Collected(first.count, first.query_translation)
         collected.warnings += first.warnings
         collected.errors += first.errors
@@ -91,13 +91,14 @@ class PmidCollector:
         collected.pmids = list(dict.fromkeys(collected.pmids))  # one hit per PMID, first rank
         return collected
 
-    def search(self, query: str, window: tuple[date, date] | None, retmax: int = 0) -> SearchResult:
-        """esearch in this collector's WebEnv; with ``retmax``, kept on the history server."""
+    def search(self, query: str, window: tuple[date, date] | None) -> SearchResult:
+        """esearch in this collector's WebEnv, kept on the history server, listing up to
+        the ceiling."""
         result = self.client.esearch(
             query,
-            usehistory=retmax > 0,
+            usehistory=True,
             webenv=self.webenv,
-            retmax=retmax,
+            retmax=ESEARCH_CEILING,
             mindate=_day(window[0]) if window else None,
             maxdate=_day(window[1]) if window else None,
             datetype="edat" if window else None,
@@ -206,7 +207,7 @@ class _DateSplit:
         return min(max(day, older + timedelta(days=1)), recent - timedelta(days=1))
 
     def _search(self, span: tuple[date, date]) -> SearchResult:
-        return self.collector.search(self.query, span, retmax=ESEARCH_CEILING)
+        return self.collector.search(self.query, span)
 
 
 def sets_to_read(pending: Sequence[str], searched: Sequence[HistorySet]) -> list[HistorySet]:

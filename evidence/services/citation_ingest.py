@@ -25,7 +25,7 @@ from evidence.services.citation_rows import (
     CITATION_TABLE,
     PreparedRecord,
     insert_citations,
-    prepare_record,
+    prepare_all,
     write_children,
 )
 
@@ -76,13 +76,9 @@ def _latest_per_pmid(records: Iterable[PreparedRecord]) -> dict[str, PreparedRec
     return latest
 
 
-def prepared(records: Iterable[Parsed], record_format: str) -> Iterable[PreparedRecord]:
-    """The records as rows; those prepared by a parser process pass as they are."""
-    for record in records:
-        if isinstance(record, ArticleRecord):
-            yield prepare_record(record, record_format)
-        elif isinstance(record, PreparedRecord):
-            yield record
+def prepared(records: Iterable[Parsed], record_format: str) -> list[PreparedRecord]:
+    """The records as rows, deletions left out."""
+    return [r for r in prepare_all(records, record_format) if isinstance(r, PreparedRecord)]
 
 
 def _free_dois(

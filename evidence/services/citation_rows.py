@@ -9,7 +9,7 @@ prepared records with executemany, through the driver where the values allow it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from evidence.models import (
     MeshHeading,
     MeshQualifier,
 )
-from evidence.pubmed.records import RETRACTION_OF, ArticleRecord
+from evidence.pubmed.records import RETRACTION_OF, ArticleRecord, Deletion
 from evidence.services.catalog import title_key
 
 CHUNK = 500  # IDs per IN (...) lookup: well under every driver's parameter limit
@@ -79,6 +79,15 @@ class PreparedRecord(NamedTuple):
     children: dict[str, list[Row]]  # by table (CHILD_COLUMNS), citation_id left out
     mesh: list[tuple[Row, list[Row]]]  # each heading without citation_id, its qualifiers
     retracts: tuple[str, ...]  # the PMIDs this record is the retraction notice of
+
+
+def prepare_all(
+    records: Iterable[ArticleRecord | PreparedRecord | Deletion], record_format: str
+) -> Iterator[PreparedRecord | Deletion]:
+    """Each record as rows; records prepared already (by a parser process) and
+    deletions pass as they are."""
+    for record in records:
+        yield prepare_record(record, record_format) if isinstance(record, ArticleRecord) else record
 
 
 def record_hash(record: ArticleRecord) -> str:

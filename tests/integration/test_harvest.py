@@ -73,6 +73,17 @@ def _strategy(runtime: Runtime, term: str = SMALL_TERM, name: str = "test") -> i
         return strategy.id
 
 
+def _harvest_into_copy(tmp_path: Path, template: Path, name: str, batch_size: int = 10) -> str:
+    """A fresh SQLite database (named ``name``) after a harvest of the small search."""
+    path = tmp_path / f"{name}.db"
+    path.write_bytes(template.read_bytes())
+    url = f"sqlite:///{path}"
+    runtime = _runtime(url)
+    Harvester(runtime, _client(runtime), batch_size=batch_size).run(_strategy(runtime))
+    runtime.close()
+    return url
+
+
 def _state(database_url: str) -> dict[str, object]:
     """What a run leaves behind, without ids and times: hits, citations, outcome."""
     engine = make_engine(database_url)
@@ -145,21 +156,13 @@ def test_each_fault_is_survived_with_the_same_result(
     fault: Fault,
     utility: str,
 ) -> None:
-    results = []
-    for attempt in ("clean", "faulty"):
-        path = tmp_path / f"{attempt}.db"
-        path.write_bytes(_sqlite_template.read_bytes())
-        url = f"sqlite:///{path}"
-        runtime = _runtime(url)
-        if attempt == "faulty":
-            # Two failures in a row are retried; a slow answer is simply waited for,
-            # and the small search makes only one esearch request.
-            eutils.inject(fault, times=1 if fault.kind == "slow" else 2, utility=utility)
-        Harvester(runtime, _client(runtime), batch_size=40).run(_strategy(runtime))
-        runtime.close()
-        results.append(_state(url))
+    clean = _harvest_into_copy(tmp_path, _sqlite_template, "clean", batch_size=40)
+    # Two failures in a row are retried; a slow answer is simply waited for, and the
+    # small search makes only one esearch request.
+    eutils.inject(fault, times=1 if fault.kind == "slow" else 2, utility=utility)
+    faulty = _harvest_into_copy(tmp_path, _sqlite_template, "faulty", batch_size=40)
     assert eutils.pending_faults == 0
-    assert results[0] == results[1]
+    assert _state(clean) == _state(faulty)
     assert eutils.violations == []
 
 
@@ -184,15 +187,10 @@ def test_answers_parsed_in_a_parser_process_survive_faults_alike(
 
     results = []
     for attempt in ("parsed here, clean", "parser process, faulty"):
-        path = tmp_path / f"{attempt}.db"
-        path.write_bytes(_sqlite_template.read_bytes())
-        url = f"sqlite:///{path}"
-        runtime = _runtime(url)
         if attempt.endswith("faulty"):
             monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # this harvest is large
             eutils.inject(fault, times=2, utility="efetch")
-        Harvester(runtime, _client(runtime), batch_size=40).run(_strategy(runtime))
-        runtime.close()
+        url = _harvest_into_copy(tmp_path, _sqlite_template, attempt, batch_size=40)
         export = run(url, "export", "citations", "--format", "jsonl")
         results.append((_state(url), export.output))
     assert eutils.pending_faults == 0
@@ -414,21 +412,10 @@ def _fetched(database_url: str) -> int:
     return int(count or 0)
 
 
-def _clean_run(tmp_path: Path, template: Path) -> str:
-    """The database a harvest of the small search leaves without any trouble."""
-    clean = tmp_path / "clean.db"
-    clean.write_bytes(template.read_bytes())
-    clean_url = f"sqlite:///{clean}"
-    runtime = _runtime(clean_url)
-    Harvester(runtime, _client(runtime), batch_size=10).run(_strategy(runtime))
-    runtime.close()
-    return clean_url
-
-
 def test_run_killed_part_way_resumes_to_the_same_end(
     database_url: str, eutils: EutilsStandIn, tmp_path: Path, _sqlite_template: Path
 ) -> None:
-    clean_url = _clean_run(tmp_path, _sqlite_template)
+    clean_url = _harvest_into_copy(tmp_path, _sqlite_template, "clean")
 
     runtime = _runtime(database_url)
     strategy_id = _strategy(runtime)
@@ -463,7 +450,7 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
     _sqlite_template: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clean_url = _clean_run(tmp_path, _sqlite_template)
+    clean_url = _harvest_into_copy(tmp_path, _sqlite_template, "clean")
 
     monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # parse in a parser process
     runtime = _runtime(database_url)
