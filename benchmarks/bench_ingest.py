@@ -33,16 +33,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from evidence.db import make_engine, make_session_factory  # noqa: E402
-from evidence.pubmed.records import ArticleRecord  # noqa: E402
-from evidence.pubmed.xml_parser import iter_pubmed_xml  # noqa: E402
-from evidence.schema_migrations import upgrade  # noqa: E402
-from evidence.services.citation_ingest import ingest_pubmed_records  # noqa: E402
-from evidence.services.citation_rows import (  # noqa: E402
+from evidence.pubmed.record_rows import (  # noqa: E402
     CHILD_COLUMNS,
     HEADING_COLUMNS,
     QUALIFIER_COLUMNS,
     prepare_record,
 )
+from evidence.pubmed.records import ArticleRecord  # noqa: E402
+from evidence.pubmed.xml_parser import iter_pubmed_xml  # noqa: E402
+from evidence.schema_migrations import upgrade  # noqa: E402
+from evidence.services.citation_ingest import ingest_pubmed_records  # noqa: E402
 
 BULK = REPO.parent / "shared" / "fixtures" / "pubmed-xml" / "bulk" / "pubmed21n1298.xml.xz"
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -36,9 +36,9 @@ from types import TracebackType
 from typing import IO, Any, cast
 
 from evidence.errors import MalformedXml, ParseError
+from evidence.pubmed.record_rows import PreparedRecord, prepare_all
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.pubmed.xml_parser import iter_pubmed_xml, parse_pubmed_xml
-from evidence.services.citation_rows import PreparedRecord, prepare_all
 
 Record = ArticleRecord | Deletion
 Prepared = PreparedRecord | Deletion

@@ -6,8 +6,6 @@ of dossiers use them; importing a dossier reuses what is already stored.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,8 +23,7 @@ from evidence.models import (
     Product,
     Substance,
 )
-
-_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+from evidence.pubmed.record_rows import title_key
 
 
 def ensure_substance(session: Session, data: dict[str, Any]) -> Substance:
@@ -66,18 +63,6 @@ def ensure_product(session: Session, data: dict[str, Any], substance: Substance)
             f"not of {substance.name!r}"
         )
     return product
-
-
-def normalise_title(title: str) -> str:
-    """Lower case, accents and punctuation removed: the key for matching without IDs."""
-    if not title.isascii():  # most titles are ASCII: skip the per-character work for them
-        decomposed = unicodedata.normalize("NFKD", title)
-        title = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _NOT_ALPHANUMERIC.sub(" ", title.lower()).strip()
-
-
-def title_key(title: str) -> str:
-    return normalise_title(title)[:255]
 
 
 def find_citation(

@@ -17,15 +17,14 @@ from sqlalchemy.orm import Session
 
 from evidence.models import Citation
 from evidence.models.base import utcnow
+from evidence.pubmed.record_rows import PreparedRecord, prepare_all
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.services.catalog import find_citation
 from evidence.services.citation_rows import (
     CHILD_TABLES,
     CHUNK,
     CITATION_TABLE,
-    PreparedRecord,
     insert_citations,
-    prepare_all,
     write_children,
 )
 

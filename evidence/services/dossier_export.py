@@ -18,7 +18,8 @@ from evidence.models import (
     SearchStrategy,
     SpcStatement,
 )
-from evidence.services.catalog import CITATION_FIELDS, normalise_title
+from evidence.pubmed.record_rows import normalise_title
+from evidence.services.catalog import CITATION_FIELDS
 from evidence.services.plain_values import CASE_DESCRIPTION_FIELDS, plain_value
 
 

@@ -7,6 +7,8 @@ entries below are over them today and are to be split; the lists may only shrink
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +58,18 @@ def test_no_sql_or_sqlalchemy_in_the_interfaces() -> None:
         if line.startswith(("import sqlalchemy", "from sqlalchemy"))
     ]
     assert offenders == ["evidence/cli/base.py"]  # only to translate the database's errors
+
+
+def test_the_parser_process_loads_no_database_layer() -> None:
+    """A large harvest or import starts a parser process (evidence.parser_process):
+    SQLAlchemy and the models would triple what it costs to start, on the same cores
+    that are harvesting."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, evidence.parser_process; print(*sys.modules)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "evidence.pubmed.record_rows" in loaded
+    assert [m for m in loaded if m.startswith(("sqlalchemy", "evidence.models"))] == []
