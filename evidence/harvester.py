@@ -66,6 +66,16 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class _Work:
+    """What a run has to fetch: PMIDs in rank order, the history sets that hold them
+    (none when resuming), and for a new run the step that stores them as hits."""
+
+    pending: list[str]
+    sets: Sequence[HistorySet]
+    record_hits: Callable[[], None] | None
+
+
+@dataclass(frozen=True)
 class HarvestSummary:
     run_id: int
     outcome: str
@@ -108,15 +118,14 @@ class Harvester:
                 today=self.today(),
             )
         error = None
-        searched: list[HistorySet] = []
         try:
             with AnswerParser() as answers:
+                started = time.monotonic()
+                work = self._search(plan, answers) if plan.needs_search else self._resume(plan)
                 if plan.needs_search:
-                    started = time.monotonic()
-                    searched = self._search(plan, answers)
                     timings["search_s"] = round(time.monotonic() - started, 3)
                 started = time.monotonic()
-                self._fetch(plan, searched, answers)
+                self._fetch(plan, work, answers)
                 timings["fetch_s"] = round(time.monotonic() - started, 3)
         except HarvestError as failure:
             error = str(failure)
@@ -145,49 +154,64 @@ class Harvester:
                 resumed=False,
             )
 
-    def _search(self, plan: RunPlan, answers: AnswerParser) -> list[HistorySet]:
+    def _search(self, plan: RunPlan, answers: AnswerParser) -> _Work:
+        """List every hit; the parser process starts as soon as the first count says
+        the harvest is large, and the hits are stored once the first batches are on
+        their way."""
         collector = PmidCollector(self.client, today=self.today())
-        collected = collector.collect(plan.query, plan.window)
-        answers.expect(len(collected.pmids))  # the parser process starts while hits are stored
+        collected = collector.collect(plan.query, plan.window, on_count=answers.expect)
         if len(collected.pmids) != collected.count:
             collected.warnings.append(
                 f"PubMed reported {collected.count} records; {len(collected.pmids)} were listed"
             )
-        with self.runtime.transaction() as session:
-            record_search_results(
-                session,
-                run_id=plan.run_id,
-                pmids=collected.pmids,
-                count=collected.count,
-                translation=collected.translation,
-                warnings=collected.warnings,
-                errors=collected.errors,
-                actor=self.runtime.actor,
-            )
-        return collected.sets
 
-    def _fetch(self, plan: RunPlan, searched: Sequence[HistorySet], answers: AnswerParser) -> None:
+        def record_hits() -> None:
+            with self.runtime.transaction() as session:
+                record_search_results(
+                    session,
+                    run_id=plan.run_id,
+                    pmids=collected.pmids,
+                    count=collected.count,
+                    translation=collected.translation,
+                    warnings=collected.warnings,
+                    errors=collected.errors,
+                    actor=self.runtime.actor,
+                )
+
+        return _Work(collected.pmids, collected.sets, record_hits)
+
+    def _resume(self, plan: RunPlan) -> _Work:
+        """The hits a run stored earlier and has not fetched yet; no history sets."""
+        with self.runtime.transaction() as session:
+            return _Work(pending_pmids(session, run_id=plan.run_id), [], None)
+
+    def _fetch(self, plan: RunPlan, work: _Work, answers: AnswerParser) -> None:
         """A pipeline: ``in_flight`` threads each fetch a batch and wait for it to be
         parsed (the parse is the check that the answer came whole, so a cut answer is
         asked for again), while this thread stores the batch before. A large harvest
-        is parsed in a parser process, so parsing and storing run side by side."""
-        with self.runtime.transaction() as session:
-            pending = pending_pmids(session, run_id=plan.run_id)
-        total, done = len(pending), 0
+        is parsed in a parser process, so parsing and storing run side by side.
+
+        The first batches are fetched while this thread stores a new run's hits, which
+        the batches' own transactions then mark fetched."""
+        total, done = len(work.pending), 0
         self.on_progress(0, total)
         answers.expect(total)
         read = article_set_reader(answers.parse)
-        reader = HistoryReader(self.client, self.batch_size, sets_to_read(pending, searched))
+        reader = HistoryReader(self.client, self.batch_size, sets_to_read(work.pending, work.sets))
         tickets = iter(reader.tickets())
         fetching: deque[Future[Batch]] = deque()
         with ThreadPoolExecutor(self.in_flight, thread_name_prefix="efetch") as network:
+
+            def fill() -> None:
+                # Twice the threads: a thread that is done finds the next one waiting.
+                while len(fetching) < 2 * self.in_flight and (ticket := next(tickets, None)):
+                    fetching.append(network.submit(self._fetch_batch, reader, ticket, read))
+
             try:
-                while True:
-                    # Twice the threads: a thread that is done finds the next one waiting.
-                    while len(fetching) < 2 * self.in_flight and (ticket := next(tickets, None)):
-                        fetching.append(network.submit(self._fetch_batch, reader, ticket, read))
-                    if not fetching:
-                        break
+                fill()
+                if work.record_hits is not None:
+                    work.record_hits()
+                while fetching:
                     batch = fetching.popleft().result()
                     with self.runtime.transaction() as session:
                         store_fetched_batch(
@@ -200,6 +224,7 @@ class Harvester:
                         )
                     done += len(batch.wanted)
                     self.on_progress(done, total)
+                    fill()
             except BaseException:
                 for upcoming in fetching:
                     upcoming.cancel()  # what is already on its way is waited for

@@ -78,8 +78,18 @@ class PmidCollector:
         self.webenv: str | None = None
         self.today = today or date.today()
 
-    def collect(self, query: str, window: tuple[date, date] | None) -> Collected:
+    def collect(
+        self,
+        query: str,
+        window: tuple[date, date] | None,
+        *,
+        on_count: Callable[[int], None] | None = None,
+    ) -> Collected:
+        """Every PMID of ``query``; ``on_count`` hears PubMed's count as soon as the
+        first answer gives it, before any split."""
         first = self.search(query, window)
+        if on_count is not None:
+            on_count(first.count)
         collected = Collected(first.count, first.query_translation)
         collected.warnings += first.warnings
         collected.errors += first.errors

@@ -520,6 +520,25 @@ def test_a_split_search_costs_few_requests(
     assert searches <= 1 + 2 * fewest + 2, searches
 
 
+def test_the_count_is_told_before_the_split_begins(
+    monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
+) -> None:
+    """The harvester starts its parser process on the first count, not after the
+    whole split search."""
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    pubmed = PubMed(small_pubmed.templates, synthetic=12_000)
+    with EutilsStandIn(pubmed) as standin:
+        monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
+        told: list[tuple[int, int]] = []
+        collected = PmidCollector(EntrezClient(), today=date(2026, 12, 2)).collect(
+            "all[sb]", None, on_count=lambda count: told.append((count, len(standin.requests)))
+        )
+        searches = len(standin.requests_to("esearch"))
+    assert told == [(len(pubmed.articles), 1)]
+    assert searches > 1 and len(collected.pmids) == len(pubmed.articles)
+
+
 def test_a_record_added_during_the_split_search_is_not_lost(
     monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
 ) -> None:
