@@ -74,12 +74,16 @@ def test_each_revision_steps_down_and_up(empty_database_url: str) -> None:
     engine.dispose()
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_and_checkpoints(
+    tmp_path: Path,
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+        assert connection.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 64 << 20
     engine.dispose()
 
 
