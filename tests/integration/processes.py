@@ -7,13 +7,20 @@ from pathlib import Path
 
 
 def parser_processes() -> list[int]:
-    children = [
-        int(child)
-        for task in Path(f"/proc/{os.getpid()}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
+    children = [int(child) for task in _tasks() for child in _read(task / "children").split()]
     return [
-        pid
-        for pid in children
-        if b"evidence.parser_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        pid for pid in children if "evidence.parser_process" in _read(Path(f"/proc/{pid}/cmdline"))
     ]
+
+
+def _tasks() -> list[Path]:
+    return list(Path(f"/proc/{os.getpid()}/task").iterdir())
+
+
+def _read(path: Path) -> str:
+    """What ``path`` holds, or nothing if its thread or process ended meanwhile (an
+    efetch thread may finish between the listing and the reading)."""
+    try:
+        return path.read_text(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
