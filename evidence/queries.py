@@ -41,24 +41,10 @@ class DossierSummary:
 
 def list_dossiers(session: Session) -> list[DossierSummary]:
     """Every dossier with its current decision (the one not superseded), by reference."""
-    later = sa.orm.aliased(Decision)
-    current = (
-        sa.select(Decision)
-        .where(~sa.exists().where(later.supersedes_id == Decision.id))
-        .subquery("current_decision")
-    )
-    included = (
-        sa.select(Appraisal.dossier_id, sa.func.count().label("n"))
-        .where(Appraisal.screening == ScreeningOutcome.INCLUDED)
-        .group_by(Appraisal.dossier_id)
-        .subquery("included")
-    )
-    flagged = (
-        sa.select(Appraisal.dossier_id, sa.func.count().label("n"))
-        .join(Citation, Citation.id == Appraisal.citation_id)
-        .where(sa.or_(Citation.retracted, Citation.withdrawn_at.is_not(None)))
-        .group_by(Appraisal.dossier_id)
-        .subquery("flagged")
+    current = _current_decisions()
+    included = _appraisals_per_dossier("included", Appraisal.screening == ScreeningOutcome.INCLUDED)
+    flagged = _appraisals_per_dossier(
+        "flagged", sa.or_(Citation.retracted, Citation.withdrawn_at.is_not(None))
     )
     rows = session.execute(
         sa.select(
@@ -90,6 +76,28 @@ def list_dossiers(session: Session) -> list[DossierSummary]:
         )
         for dossier, decided_on, contraindication, action_needed, n, n_flagged in rows
     ]
+
+
+def _current_decisions() -> sa.Subquery:
+    """Each dossier's decision that no later one supersedes."""
+    later = sa.orm.aliased(Decision)
+    return (
+        sa.select(Decision)
+        .where(~sa.exists().where(later.supersedes_id == Decision.id))
+        .subquery("current_decision")
+    )
+
+
+def _appraisals_per_dossier(name: str, condition: sa.ColumnElement[bool]) -> sa.Subquery:
+    """How many appraisals of each dossier (``dossier_id``, ``n``) meet ``condition``,
+    which may name the appraised citation."""
+    return (
+        sa.select(Appraisal.dossier_id, sa.func.count().label("n"))
+        .join(Citation, Citation.id == Appraisal.citation_id)
+        .where(condition)
+        .group_by(Appraisal.dossier_id)
+        .subquery(name)
+    )
 
 
 def spc_statements_of(session: Session, substance: Substance) -> list[SpcStatement]:
