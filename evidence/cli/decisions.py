@@ -18,6 +18,7 @@ from evidence import exports
 from evidence.cli.base import cli, fail, runtime_of
 from evidence.cli.citations import export_group
 from evidence.cli.users import read_password
+from evidence.models import Decision
 from evidence.models.vocabulary import DossierStatus, Severity, SignatureMeaning
 from evidence.permissions import Permission, require
 from evidence.services.decisions import record_decision, verify_snapshot
@@ -114,18 +115,23 @@ def decision_record(
             expected_current_id=expected_current_id,
             decided_by=decided_by,
         )
-        signer = signed.signed_by.display_name if signed.signed_by else actor.name
-        snapshot_hash = signed.snapshot.content_hash if signed.snapshot else "-"
-        supersedes = f"; supersedes decision {signed.supersedes_id}" if signed.supersedes_id else ""
-        click.echo(
-            f"decision {signed.id} on dossier {reference}: contra-indication "
-            f"{_yes_no(signed.contraindication)}, action {_yes_no(signed.action_needed)}, "
-            f"{signed.decided_on.isoformat()}{supersedes}"
-        )
-        click.echo(
-            f"signed by {signer} at {_time(signed.signed_at)} ({meaning}); "
-            f"evidence frozen, sha256 {snapshot_hash}"
-        )
+        for line in _signed_lines(signed, reference, signer=actor.name, meaning=meaning):
+            click.echo(line)
+
+
+def _signed_lines(signed: Decision, reference: str, *, signer: str, meaning: str) -> list[str]:
+    """What was signed, and by whom (``signer`` if the decision names no user)."""
+    if signed.signed_by:
+        signer = signed.signed_by.display_name
+    snapshot_hash = signed.snapshot.content_hash if signed.snapshot else "-"
+    supersedes = f"; supersedes decision {signed.supersedes_id}" if signed.supersedes_id else ""
+    return [
+        f"decision {signed.id} on dossier {reference}: contra-indication "
+        f"{_yes_no(signed.contraindication)}, action {_yes_no(signed.action_needed)}, "
+        f"{signed.decided_on.isoformat()}{supersedes}",
+        f"signed by {signer} at {_time(signed.signed_at)} ({meaning}); "
+        f"evidence frozen, sha256 {snapshot_hash}",
+    ]
 
 
 def _history_lines(record: DecisionRecord) -> list[str]:

@@ -19,7 +19,6 @@ LONG_FUNCTIONS_TO_SPLIT = {
     "evidence/services/dossier_export.py:export_dossier",
     "evidence/services/dossier_import.py:import_dossier",
     "evidence/services/decisions.py:record_decision",
-    "evidence/cli/decisions.py:decision_record",
 }
 
 
