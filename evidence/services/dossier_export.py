@@ -13,7 +13,9 @@ from evidence.models import (
     Appraisal,
     Case,
     Citation,
+    Decision,
     Dossier,
+    Pico,
     SearchRun,
     SearchStrategy,
     SpcStatement,
@@ -218,8 +220,6 @@ def export_dossier(session: Session, *, reference: str) -> dict[str, Any]:
         .where(SpcStatement.substance_id == dossier.substance_id)
         .order_by(SpcStatement.position)
     )
-    pico = dossier.pico
-    substance, condition = dossier.substance, dossier.condition
     return {
         "format": FORMAT,
         "reference": dossier.reference,
@@ -227,6 +227,28 @@ def export_dossier(session: Session, *, reference: str) -> dict[str, Any]:
         "title": dossier.title,
         "language": dossier.language,
         "status": dossier.status.value,
+        **_substance_and_condition(dossier),
+        "abbreviations": [
+            {"abbreviation": a.abbreviation, "meaning": a.meaning} for a in dossier.abbreviations
+        ],
+        "conclusion": dossier.conclusion,
+        "additional_remarks": dossier.additional_remarks,
+        "pico": _pico(dossier.pico),
+        "search_strategies": [_strategy(s, keys) for s in dossier.search_strategies],
+        "citations": [_citation(c, keys[c.id]) for c in cited],
+        "appraisals": [_appraisal(a, keys) for a in dossier.appraisals],
+        "spc_statements": [_spc_statement(s) for s in statements],
+        "risk_factors": [
+            {"text": f.text, "sources": [keys[c.id] for c in f.sources]}
+            for f in dossier.risk_factors
+        ],
+        "decisions": [_decision(d) for d in dossier.decisions],
+    }
+
+
+def _substance_and_condition(dossier: Dossier) -> dict[str, Any]:
+    substance, condition = dossier.substance, dossier.condition
+    return {
         "substance": {
             "name": substance.name,
             "atc_code": substance.atc_code,
@@ -239,36 +261,26 @@ def export_dossier(session: Session, *, reference: str) -> dict[str, Any]:
             "code": condition.code,
         },
         "products": [{"name": p.name, "synonyms": p.synonyms} for p in substance.products],
-        "abbreviations": [
-            {"abbreviation": a.abbreviation, "meaning": a.meaning} for a in dossier.abbreviations
-        ],
-        "conclusion": dossier.conclusion,
-        "additional_remarks": dossier.additional_remarks,
-        "pico": {
-            "population": pico.population,
-            "intervention": pico.intervention,
-            "comparison": pico.comparison,
-            "outcome": pico.outcome,
-        }
-        if pico
-        else None,
-        "search_strategies": [_strategy(s, keys) for s in dossier.search_strategies],
-        "citations": [_citation(c, keys[c.id]) for c in cited],
-        "appraisals": [_appraisal(a, keys) for a in dossier.appraisals],
-        "spc_statements": [_spc_statement(s) for s in statements],
-        "risk_factors": [
-            {"text": f.text, "sources": [keys[c.id] for c in f.sources]}
-            for f in dossier.risk_factors
-        ],
-        "decisions": [
-            {
-                "contraindication": d.contraindication,
-                "action_needed": d.action_needed,
-                "decided_on": d.decided_on.isoformat(),
-                "rationale": d.rationale,
-                "decided_by": d.decided_by,
-                "severity": _value(d.severity),
-            }
-            for d in dossier.decisions
-        ],
+    }
+
+
+def _pico(pico: Pico | None) -> dict[str, Any] | None:
+    if pico is None:
+        return None
+    return {
+        "population": pico.population,
+        "intervention": pico.intervention,
+        "comparison": pico.comparison,
+        "outcome": pico.outcome,
+    }
+
+
+def _decision(decision: Decision) -> dict[str, Any]:
+    return {
+        "contraindication": decision.contraindication,
+        "action_needed": decision.action_needed,
+        "decided_on": decision.decided_on.isoformat(),
+        "rationale": decision.rationale,
+        "decided_by": decision.decided_by,
+        "severity": _value(decision.severity),
     }
