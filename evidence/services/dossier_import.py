@@ -243,21 +243,13 @@ def import_dossier(
         status=DossierStatus(document["status"]),
         conclusion=document.get("conclusion"),
         additional_remarks=document.get("additional_remarks"),
-        abbreviations=[
-            DossierAbbreviation(position=i, abbreviation=a["abbreviation"], meaning=a["meaning"])
-            for i, a in enumerate(document.get("abbreviations", []))
-        ],
+        abbreviations=_abbreviations(document.get("abbreviations", [])),
         pico=Pico(**pico) if pico else None,
         search_strategies=[_strategy(s, citations) for s in document.get("search_strategies", [])],
         appraisals=[
             _appraisal(i, a, citations) for i, a in enumerate(document.get("appraisals", []))
         ],
-        risk_factors=[
-            RiskFactor(
-                position=i, text=f["text"], sources=[citations[k] for k in f.get("sources", [])]
-            )
-            for i, f in enumerate(document.get("risk_factors", []))
-        ],
+        risk_factors=_risk_factors(document.get("risk_factors", []), citations),
     )
     session.add(dossier)
     session.flush()
@@ -272,6 +264,21 @@ def import_dossier(
         after={"title": dossier.title, "status": dossier.status.value, "source": source},
     )
     return dossier
+
+
+def _abbreviations(items: list[dict[str, Any]]) -> list[DossierAbbreviation]:
+    return [
+        DossierAbbreviation(position=i, abbreviation=a["abbreviation"], meaning=a["meaning"])
+        for i, a in enumerate(items)
+    ]
+
+
+def _risk_factors(items: list[dict[str, Any]], citations: dict[str, Citation]) -> list[RiskFactor]:
+    """Risk factors in order, each with the cited sources it rests on (by key)."""
+    return [
+        RiskFactor(position=i, text=f["text"], sources=[citations[k] for k in f.get("sources", [])])
+        for i, f in enumerate(items)
+    ]
 
 
 def _record_decisions(session: Session, dossier: Dossier, decisions: list[Decision]) -> None:

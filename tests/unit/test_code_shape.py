@@ -16,7 +16,6 @@ MODULE_LINES, FUNCTION_LINES = 400, 50
 LONG_MODULES_TO_SPLIT: set[str] = set()
 LONG_FUNCTIONS_TO_SPLIT = {
     "evidence/reports/dossier_text.py:dossier_sections",
-    "evidence/services/dossier_import.py:import_dossier",
     "evidence/services/decisions.py:record_decision",
 }
 
