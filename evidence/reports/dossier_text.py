@@ -150,6 +150,28 @@ def _signature_line(decision: Decision, words: dict[str, str]) -> str:
     return f"    {words['signed']}: {decision.signed_by.display_name} ({meaning}, {when})\n"
 
 
+def _pico_text(dossier: Dossier, words: dict[str, str]) -> str:
+    pico = dossier.pico
+    if pico is None:
+        return words["not_recorded"]
+    return (
+        f"P(atient)     {pico.population}\nI(ntervention) {pico.intervention}\n"
+        f"C(omparison)  {pico.comparison or '-'}\nO(utcome)     {pico.outcome}"
+    )
+
+
+def _risk_factor_text(dossier: Dossier, words: dict[str, str]) -> str:
+    """One line per risk factor, then the sources they rest on, each named once."""
+    sources = {c.id: c for f in dossier.risk_factors for c in f.sources}
+    factors = "\n".join(f"- {f.text}" for f in dossier.risk_factors)
+    if sources:
+        factors += f"\n{words['sources']}: " + "; ".join(
+            f"{c.short_reference()} ({c.title})" + (f", doi:{c.doi}" if c.doi else "")
+            for c in sources.values()
+        )
+    return factors
+
+
 def dossier_sections(dossier: Dossier, statements: list[SpcStatement]) -> list[Section]:
     """The dossier's parts as titled text blocks; ``statements`` are its substance's SPCs."""
     language = dossier.language
@@ -170,14 +192,7 @@ def dossier_sections(dossier: Dossier, statements: list[SpcStatement]) -> list[S
         Section("conclusion", words["conclusion"], dossier.conclusion or words["not_recorded"]),
         Section("remarks", words["remarks"], dossier.additional_remarks or words["none"]),
     ]
-    pico = dossier.pico
-    pico_text = (
-        f"P(atient)     {pico.population}\nI(ntervention) {pico.intervention}\n"
-        f"C(omparison)  {pico.comparison or '-'}\nO(utcome)     {pico.outcome}"
-        if pico
-        else words["not_recorded"]
-    )
-    sections.append(Section("pico", words["pico"], pico_text))
+    sections.append(Section("pico", words["pico"], _pico_text(dossier, words)))
     searches = [
         f"{words['terms']}: {s.terms}\n{words['filters']}: {_filters(s) or words['none']}"
         for s in dossier.search_strategies
@@ -190,13 +205,7 @@ def dossier_sections(dossier: Dossier, statements: list[SpcStatement]) -> list[S
             sections.append(Section(outcome.value, words[outcome.value], body or words["none"]))
     spc = "\n".join(_spc_line(s, language) for s in statements)
     sections.append(Section("spc", words["spc"], spc or words["none"]))
-    sources = {c.id: c for f in dossier.risk_factors for c in f.sources}
-    factors = "\n".join(f"- {f.text}" for f in dossier.risk_factors)
-    if sources:
-        factors += f"\n{words['sources']}: " + "; ".join(
-            f"{c.short_reference()} ({c.title})" + (f", doi:{c.doi}" if c.doi else "")
-            for c in sources.values()
-        )
+    factors = _risk_factor_text(dossier, words)
     sections.append(Section("risk_factors", words["risk_factors"], factors or words["none"]))
     superseded = {d.supersedes_id for d in dossier.decisions}
     decisions = "\n".join(
