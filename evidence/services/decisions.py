@@ -154,7 +154,6 @@ def _check_decidable(
     session: Session,
     dossier: Dossier,
     current: Decision | None,
-    *,
     decided_on: date,
     rationale: str,
     today: date,
@@ -291,14 +290,7 @@ def record_decision(
     dossier = get_dossier(session, reference=dossier_reference)
     current = current_decision(session, dossier_id=dossier.id)
     _check_expected(session, dossier, current, expected_current_id)
-    _check_decidable(
-        session,
-        dossier,
-        current,
-        decided_on=decided_on,
-        rationale=rationale,
-        today=today or date.today(),
-    )
+    _check_decidable(session, dossier, current, decided_on, rationale, today or date.today())
     signer = verify_password(session, actor=actor, password=password)
     evidence = freeze_evidence(session, dossier)
     had_status, had_version = dossier.status, dossier.version_id
@@ -310,8 +302,7 @@ def record_decision(
         action_needed=action_needed,
         decided_on=decided_on,
         rationale=rationale.strip(),
-        decided_by=(decided_by or "").strip()
-        or (current.decided_by if current else DEFAULT_DECIDED_BY),
+        decided_by=_deciding_body(decided_by, current),
         severity=severity,
         supersedes=current,
         recorded_by=actor.name,
@@ -322,6 +313,11 @@ def record_decision(
     snapshot = _store(session, dossier, decision, evidence)
     _audit_decision(session, actor, decision, snapshot, had_status, had_version)
     return decision
+
+
+def _deciding_body(given: str | None, current: Decision | None) -> str:
+    """The body named, else that of the decision superseded, else the committee."""
+    return (given or "").strip() or (current.decided_by if current else DEFAULT_DECIDED_BY)
 
 
 def _audit_decision(

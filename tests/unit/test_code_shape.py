@@ -1,7 +1,8 @@
 """Short modules and functions, checked rather than hoped for.
 
-Limits: 400 lines a module, 50 lines a function (evidence/ and dashboard/). The
-entries below are over them today and are to be split; the lists may only shrink.
+Limits: 400 lines a module, 50 lines a function (evidence/ and dashboard/). Nothing is
+over them today; an entry in the lists below is a debt to be split, and the lists may
+only shrink.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_LINES, FUNCTION_LINES = 400, 50
 LONG_MODULES_TO_SPLIT: set[str] = set()
-LONG_FUNCTIONS_TO_SPLIT = {
-    "evidence/services/decisions.py:record_decision",
-}
+LONG_FUNCTIONS_TO_SPLIT: set[str] = set()
 
 
 def _sources() -> list[Path]:
