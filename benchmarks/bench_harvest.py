@@ -118,11 +118,14 @@ def main() -> None:
     )
     print(f"  share of the limit: {rate / allowed:.1%} (target >= 90%)")
     # What a harvest bound by the limiter alone would reach with these requests: the
-    # esearch requests fetch no records, and starts are spaced HEADROOM/rate apart.
-    ceiling = stored / (requests * HEADROOM_WITH_KEY / RATE_WITH_KEY) / allowed
+    # esearch requests fetch no records, and no HEADROOM seconds hold more than `rate`
+    # starts, so the last request starts floor((n - 1) / rate) windows after the first.
+    windows = (requests - 1) // int(RATE_WITH_KEY)
+    ceiling = stored / (windows * HEADROOM_WITH_KEY) / allowed
     print(
         f"  rate-bound ceiling for this mix ({counts['efetch']} efetch of {requests} "
-        f"requests, {HEADROOM_WITH_KEY:.2f} x 1/rate spacing): {ceiling:.1%}"
+        f"requests; the last starts {windows} x {HEADROOM_WITH_KEY:.2f} s after the "
+        f"first at the earliest): {ceiling:.1%}"
     )
     print(f"  rate-limit violations seen by the stand-in: {violations}")
     # On a machine with few cores the harvest may be bound by CPU, not by the limit:

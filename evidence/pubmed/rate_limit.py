@@ -14,26 +14,30 @@ from collections.abc import Callable
 
 RATE_WITHOUT_KEY = 3.0
 RATE_WITH_KEY = 10.0
-# NCBI counts requests on arrival, so starts are spaced wider than 1/rate to leave
-# room for jitter between our clock and theirs. Without a key this is Biopython's
-# 0.37 s (it found 1/3 s too tight in practice). With a key, eleven requests can
-# arrive within one second only if the network shifts them by over 50 ms in all;
-# 20 ms was not enough against the stand-in on a busy 2-core machine.
+# NCBI counts requests on arrival, per second, so no window of ``headroom`` seconds
+# may hold more than ``rate`` starts: the extra time is room for jitter between our
+# clock and theirs. Without a key this is Biopython's 0.37 s a request (it found 1/3 s
+# too tight in practice). With a key, eleven requests can arrive within one second
+# only if the network shifts them by over 50 ms in all; 20 ms was not enough against
+# the stand-in on a busy 2-core machine.
 HEADROOM_WITHOUT_KEY = 1.11
 HEADROOM_WITH_KEY = 1.05
-# However late a start came (a busy machine may wake a thread tens of milliseconds
-# after its turn), the next ``per_second`` starts after it keep a window this long.
-WINDOW_S = 1.02
 
 
 class RateLimiter:
-    """Spaces request starts ``headroom / per_second`` apart, across threads.
+    """At most ``per_second`` request starts in any ``headroom`` seconds, across threads.
 
-    Each caller reserves the next free start time under the lock and sleeps
-    outside it, so waiting threads queue in order without holding the lock. A
-    start that comes later than reserved is noted, and no start is then reserved
-    within ``WINDOW_S`` of the one ``per_second`` starts before it: lateness of one
-    must not crowd eleven requests into a second.
+    A sliding window, as NCBI counts (its 429 answer says how many requests it
+    counted against the limit): a request waits only when the one ``per_second``
+    starts before it is less than ``headroom`` seconds old. Requests that come after
+    a pause, such as the first efetch batches after a search, go at once instead of
+    queueing ``headroom / per_second`` apart. In a long harvest the rate is the same.
+
+    Each caller reserves its start time under the lock and sleeps outside it, so
+    waiting threads queue in order without holding the lock. A start that comes later
+    than reserved (a busy machine may wake a thread tens of milliseconds after its
+    turn) is noted, and the window of the starts after it counts from the actual time:
+    lateness of one must not crowd eleven requests into a second.
     """
 
     def __init__(
@@ -44,21 +48,20 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = headroom / per_second
+        self.window = headroom
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next_start = float("-inf")
         # The last starts, each [reserved or actual time]: a late one is moved.
         self._starts: deque[list[float]] = deque(maxlen=max(1, int(per_second)))
 
     def acquire(self) -> None:
         with self._lock:
-            now = self._clock()
-            start = max(now, self._next_start)
+            now = start = self._clock()
+            if self._starts:
+                start = max(start, self._starts[-1][0])  # in the order reserved
             if len(self._starts) == self._starts.maxlen:
-                start = max(start, self._starts[0][0] + WINDOW_S)
-            self._next_start = start + self.interval
+                start = max(start, self._starts[0][0] + self.window)
             slot = [start]
             self._starts.append(slot)
         if start > now:

@@ -28,7 +28,6 @@ from evidence.pubmed.entrez_answers import SearchResult
 from evidence.pubmed.rate_limit import (
     HEADROOM_WITH_KEY,
     HEADROOM_WITHOUT_KEY,
-    WINDOW_S,
     RateLimiter,
     shared_limiter,
 )
@@ -567,7 +566,9 @@ def test_the_standin_enforces_the_rate_limit(eutils: EutilsStandIn) -> None:
     assert eutils.violations and eutils.violations[0].limit == 3
 
 
-def test_the_limiter_spaces_starts_across_threads() -> None:
+def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
+    """Twelve threads at once, 3 a second without a key: three go at once, and each
+    next three wait until the three before them are ``headroom`` seconds old."""
     clock = [100.0]
     waits: list[float] = []
     lock = threading.Lock()
@@ -582,16 +583,32 @@ def test_the_limiter_spaces_starts_across_threads() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    interval = HEADROOM_WITHOUT_KEY / 3.0
-    # The first goes at once; the others each got their own slot, none shared.
-    assert sorted(waits) == pytest.approx([k * interval for k in range(1, 12)])
+    window = HEADROOM_WITHOUT_KEY
+    assert sorted(waits) == pytest.approx([k * window for k in (1, 2, 3) for _ in range(3)])
+
+
+def test_requests_after_a_pause_go_at_once() -> None:
+    """The first efetch batches after a search need not queue 105 ms apart: ten may
+    start together, and the eleventh waits until the first is a window old."""
+    clock = [0.0]
+    starts: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(10.0, headroom=HEADROOM_WITH_KEY, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(11):
+        limiter.acquire()
+        starts.append(clock[0])
+    assert starts[:10] == [0.0] * 10
+    assert starts[10] == pytest.approx(HEADROOM_WITH_KEY)
 
 
 def test_a_late_start_does_not_crowd_the_ones_after_it() -> None:
     """A thread woken 60 ms after its turn: the tenth start after it still keeps a
-    second away from it, so no second ever holds eleven."""
+    window away from it, so no second ever holds eleven."""
     clock = [0.0]
-    late = {2: 0.06}  # the second start comes 60 ms late
+    late = {11: 0.06}  # the eleventh start comes 60 ms late
     starts: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -601,13 +618,13 @@ def test_a_late_start_does_not_crowd_the_ones_after_it() -> None:
     for _ in range(25):
         limiter.acquire()
         starts.append(clock[0])
-    assert starts[1] == pytest.approx(HEADROOM_WITH_KEY / 10 + 0.06)
+    assert starts[10] == pytest.approx(HEADROOM_WITH_KEY + 0.06)
     assert (
         min(later - first for first, later in zip(starts[:-10], starts[10:], strict=True))
-        >= WINDOW_S - 1e-9
+        >= HEADROOM_WITH_KEY - 1e-9
     )
-    # Only the starts within a second of the late one waited for it.
-    assert starts[-1] - starts[-2] == pytest.approx(HEADROOM_WITH_KEY / 10)
+    # The tenth start after the late one waited for it, not for its reserved time.
+    assert starts[20] == pytest.approx(starts[10] + HEADROOM_WITH_KEY)
 
 
 def test_the_limiter_is_shared_by_all_clients(eutils: EutilsStandIn) -> None:
