@@ -6,7 +6,8 @@ PMIDs in the same answer; a query with more hits than that is split by Entrez da
 until every slice fits, newest slice first.
 
 :class:`HistoryReader` then reads the records of those sets with efetch by
-``WebEnv``/``query_key`` and ``retstart``, batch by batch. A set NCBI no longer
+``WebEnv``/``query_key`` and ``retstart``, batch by batch; the short last batches of
+a split search's sets are gathered and asked for by ID. A set NCBI no longer
 holds (WebEnvs live for hours, and a resumed run has none) is stored anew with
 epost, whole and in the same order, so every batch keeps its offset.
 """
@@ -22,7 +23,8 @@ from typing import Generic, TypeVar
 
 from evidence.errors import HarvestError, HistorySessionLost
 from evidence.pubmed.entrez import EntrezClient
-from evidence.pubmed.entrez_answers import SearchResult
+from evidence.pubmed.entrez_answers import SearchResult, article_set_reader
+from evidence.pubmed.entry_dates import entrez_dates
 
 T = TypeVar("T")
 
@@ -34,6 +36,13 @@ POSTED_SET_SIZE = 10_000
 # A date slice is cut to hold about this share of the ceiling: enough below it that a
 # cut placed somewhat too far back still fits, the slice then kept as it is.
 SLICE_TARGET = 0.8
+# The first slice is cut at the Entrez date of the hits at this rank of the first
+# answer, which lists the newest hits first (PMIDs descending in every recorded
+# answer): about this many hits lie from that day on, and the date of the newest hits
+# gives their number a day. Searching blind for the first cut took up to six esearch
+# requests; this takes one efetch of a few records, by PMID.
+PROBED_RANK = round(SLICE_TARGET * ESEARCH_CEILING)
+PROBED_RECORDS = 3  # of each rank
 # Sessions re-created in a row without a batch read in between before giving up.
 MAX_RENEWALS = 3
 
@@ -97,7 +106,7 @@ class PmidCollector:
             _keep(first, collected)
         else:
             span = window or (EARLIEST, self.today + timedelta(days=1))
-            _DateSplit(self, query, collected).run(span, first.count)
+            _DateSplit(self, query, collected).run(span, first.count, self._probe(first))
         collected.pmids = list(dict.fromkeys(collected.pmids))  # one hit per PMID, first rank
         return collected
 
@@ -115,6 +124,31 @@ class PmidCollector:
         )
         self.webenv = result.webenv or self.webenv
         return result
+
+    def _probe(self, first: SearchResult) -> Probe | None:
+        """The Entrez dates of the newest hits and of those at rank ``PROBED_RANK`` of
+        the first answer, read with one small efetch; None when the answer lists too
+        few PMIDs or the dates make no sense (newest before the rank's)."""
+        if len(first.ids) < PROBED_RANK + PROBED_RECORDS:
+            return None
+        newest_ids = first.ids[:PROBED_RECORDS]
+        ranked_ids = first.ids[PROBED_RANK : PROBED_RANK + PROBED_RECORDS]
+        days = self.client.efetch([*newest_ids, *ranked_ids], read=article_set_reader(entrez_dates))
+        # The newest of each group: a record that entered PubMed late has an old date.
+        newest = max((days[pmid] for pmid in newest_ids if pmid in days), default=None)
+        ranked = max((days[pmid] for pmid in ranked_ids if pmid in days), default=None)
+        if newest is None or ranked is None or ranked > newest:
+            return None
+        return Probe(newest, ranked)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Entrez dates read from the first answer: its newest hits', and those of the hits
+    at rank ``PROBED_RANK``."""
+
+    newest: date
+    ranked: date
 
 
 def _keep(result: SearchResult, collected: Collected) -> None:
@@ -143,8 +177,13 @@ class _DateSplit:
         self.query = query
         self.collected = collected
 
-    def run(self, span: tuple[date, date], count: int) -> None:
+    def run(self, span: tuple[date, date], count: int, probe: Probe | None = None) -> None:
+        """List the hits of ``span`` (``count`` of them); with a ``probe``, the first
+        slice is cut at its ranked hits' date, and its hits a day counted from its
+        newest hits' date."""
         start, end = span
+        first_cut = probe.ranked if probe else None
+        top = min(probe.newest, end) if probe else end  # the newest day with hits, as known
         newer = 0  # hits after ``upper`` (listed already)
         upper = end  # the newest day not yet listed
         # Known counts: hits on or after a day. Beyond ``end`` there are none.
@@ -152,7 +191,10 @@ class _DateSplit:
         density: float | None = None  # hits a day in the slice kept last
         misses = smalls = 0
         while count - newer > ESEARCH_CEILING:
-            cut = min(self._cut(known, newer, upper, end, density, misses, smalls), upper)
+            if first_cut is not None and start < first_cut <= upper:
+                cut, first_cut = first_cut, None
+            else:
+                cut = min(self._cut(known, newer, upper, end, density, misses, smalls), upper)
             found = self._search((cut, upper))
             known[cut] = newer + found.count
             density = None
@@ -165,7 +207,7 @@ class _DateSplit:
                 _keep(found, self.collected)
                 small = found.count < SLICE_TARGET * ESEARCH_CEILING / 2
                 if found.count >= SLICE_TARGET * ESEARCH_CEILING / 10:
-                    density = found.count / ((upper - cut).days + 1)
+                    density = found.count / ((max(min(upper, top), cut) - cut).days + 1)
                 newer += found.count
                 upper = cut - timedelta(days=1)
                 misses = 0
@@ -233,9 +275,10 @@ def sets_to_read(pending: Sequence[str], searched: Sequence[HistorySet]) -> list
 
 @dataclass(frozen=True)
 class BatchTicket:
-    """One efetch: ``wanted`` are the PMIDs at ``offset`` of set ``set_index``."""
+    """One efetch: ``wanted`` are the PMIDs at ``offset`` of set ``set_index``, or, with
+    ``set_index`` None, PMIDs asked for by ID."""
 
-    set_index: int
+    set_index: int | None
     offset: int
     wanted: list[str]
 
@@ -266,14 +309,32 @@ class HistoryReader:
         self._lock = threading.Lock()  # held while posting: the others need the key too
 
     def tickets(self) -> list[BatchTicket]:
-        return [
-            BatchTicket(index, offset, list(held.pmids[offset : offset + self.batch_size]))
-            for index, held in enumerate(self._sets)
-            for offset in range(0, len(held.pmids), self.batch_size)
+        """Each set read batch by batch. The shorter last batches of a split search's
+        sets are gathered into full batches asked for by ID, when that takes fewer
+        requests: slices of 8,001 and 2,106 hits are 51 batches of 200, not 52."""
+        size = self.batch_size
+        full: list[BatchTicket] = []
+        ends: list[BatchTicket] = []
+        for index, held in enumerate(self._sets):
+            whole = len(held.pmids) - len(held.pmids) % size
+            full += [
+                BatchTicket(index, offset, list(held.pmids[offset : offset + size]))
+                for offset in range(0, whole, size)
+            ]
+            if whole < len(held.pmids):
+                ends.append(BatchTicket(index, whole, list(held.pmids[whole:])))
+        gathered = [pmid for end in ends for pmid in end.wanted]
+        if -(-len(gathered) // size) >= len(ends):
+            return full + ends
+        return full + [
+            BatchTicket(None, 0, gathered[start : start + size])
+            for start in range(0, len(gathered), size)
         ]
 
     def fetch(self, ticket: BatchTicket, read: Callable[[bytes], T]) -> FetchedBatch[T]:
         """The ticket's batch, read by ``read`` (see ``EntrezClient.efetch``)."""
+        if ticket.set_index is None:
+            return FetchedBatch(ticket.wanted, self.client.efetch(ticket.wanted, read=read), 0)
         renewed = 0
         while True:
             webenv, query_key, generation = self._key(ticket.set_index)

@@ -616,6 +616,7 @@ class _Pending:
     fault: Fault
     remaining: int
     utility: str | None
+    spared: int = 0  # matching requests still to be answered normally first
 
 
 @dataclass(frozen=True)
@@ -722,10 +723,13 @@ class EutilsStandIn:
 
     # ------------------------------------------------------------ tests' controls
 
-    def inject(self, fault: Fault, *, times: int = 1, utility: str | None = None) -> None:
-        """Apply ``fault`` to the next ``times`` requests (to ``utility`` only, if given)."""
+    def inject(
+        self, fault: Fault, *, times: int = 1, utility: str | None = None, after: int = 0
+    ) -> None:
+        """Apply ``fault`` to the next ``times`` requests (to ``utility`` only, if given),
+        once ``after`` such requests have been answered normally."""
         with self._lock:
-            self._faults.append(_Pending(fault, times, utility))
+            self._faults.append(_Pending(fault, times, utility, after))
 
     def requests_to(self, utility: str) -> list[RecordedRequest]:
         with self._lock:
@@ -802,6 +806,9 @@ class EutilsStandIn:
         """The first pending fault for this request, used up by one (lock held)."""
         for pending in self._faults:
             if pending.remaining > 0 and pending.utility in (None, utility):
+                if pending.spared:
+                    pending.spared -= 1
+                    continue
                 pending.remaining -= 1
                 return pending.fault
         return None

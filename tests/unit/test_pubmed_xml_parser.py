@@ -14,13 +14,15 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from evidence.errors import ParseError
+from evidence.errors import MalformedXml, ParseError
+from evidence.pubmed.entry_dates import entrez_dates
 from evidence.pubmed.records import (
     AbstractSection,
     ArticleRecord,
@@ -316,6 +318,41 @@ def test_records_agree_with_biopython(path: Path, entrez: Any) -> None:
 def test_raw_xml_parses_back_to_the_same_record(path: Path) -> None:
     for record in _articles(list(iter_pubmed_xml(path))):
         assert parse_pubmed_xml(record.raw_xml) == [record]
+
+
+_ANSWERS = [path for path in FIXTURE_FILES if b"<PubmedArticleSet" in _xml_bytes(path)]
+
+
+def _bio_entrez_dates(entrez: Any, data: bytes) -> dict[str, date]:
+    result = entrez.read(io.BytesIO(_for_biopython(data)), validate=False)
+    entries = (
+        result
+        if isinstance(result, list)
+        else [*result.get("PubmedArticle", []), *result.get("PubmedBookArticle", [])]
+    )
+    days = {}
+    for entry in entries:
+        record = entry.get("MedlineCitation") or entry.get("BookDocument")
+        data_part = entry.get("PubmedData") or entry.get("PubmedBookData") or {}
+        for day in data_part.get("History", []):
+            if day.attributes.get("PubStatus") == "entrez":
+                days[str(record["PMID"])] = date(
+                    int(day["Year"]), int(day["Month"]), int(day["Day"])
+                )
+    return days
+
+
+@pytest.mark.parametrize("path", _ANSWERS, ids=[p.name for p in _ANSWERS])
+def test_entrez_dates_agree_with_biopython(path: Path, entrez: Any) -> None:
+    """What a split search reads from a few records of its first answer."""
+    data = _xml_bytes(path)
+    assert entrez_dates(data) == _bio_entrez_dates(entrez, data)
+
+
+def test_entrez_dates_of_a_cut_answer_are_refused() -> None:
+    data = _xml_bytes(_fixture("biopython-1.88/pubmed1.xml"))
+    with pytest.raises(MalformedXml):
+        entrez_dates(data[: len(data) // 2])
 
 
 # ---------------------------------------------------------------- fields and record kinds
