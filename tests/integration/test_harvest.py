@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from evidence.db import make_engine
 from evidence.errors import HarvestError, ParseError
 from evidence.harvester import Harvester
 from evidence.pubmed.entrez import EntrezClient
-from evidence.pubmed.retrieval import PmidCollector
+from evidence.pubmed.retrieval import PROBED_RANK, PROBED_RECORDS, PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.audit import Actor
 from evidence.services.search_strategies import StrategyDraft, create_search_strategy
@@ -36,6 +37,7 @@ from tests.standin.eutils import (
     EutilsStandIn,
     Fault,
     PubMed,
+    SearchHits,
     load_templates,
     standin_fixture,
 )
@@ -126,7 +128,8 @@ def test_small_search_is_stored_completely(database_url: str, eutils: EutilsStan
     (search,) = eutils.requests_to("esearch")
     assert search.params["usehistory"] == "y"
     efetches = eutils.requests_to("efetch")
-    assert [(r.params["query_key"], int(r.params["retstart"])) for r in efetches] == [
+    # (Two batches may start at once, so they can arrive in either order.)
+    assert sorted((r.params["query_key"], int(r.params["retstart"])) for r in efetches) == [
         ("1", start) for start in range(0, len(expected), 25)
     ]
     assert {r.params["WebEnv"] for r in efetches} == set(eutils.app.history.created)
@@ -224,20 +227,9 @@ def test_a_lost_history_session_is_recreated(
         path = tmp_path / f"{attempt}.db"
         path.write_bytes(_sqlite_template.read_bytes())
         runtime = _runtime(f"sqlite:///{path}")
-
-        def lose_it_after_the_first_batch(
-            done: int, total: int, lose: bool = attempt == "lost"
-        ) -> None:
-            if lose and done == 10:
-                eutils.inject(Fault.history_expired(), utility="efetch")
-
-        harvester = Harvester(
-            runtime,
-            _client(runtime),
-            batch_size=10,
-            in_flight=1,  # the next batch is asked for only once the first is stored
-            on_progress=lose_it_after_the_first_batch,
-        )
+        if attempt == "lost":
+            eutils.inject(Fault.history_expired(), utility="efetch", after=1)
+        harvester = Harvester(runtime, _client(runtime), batch_size=10, in_flight=1)
         summary = harvester.run(_strategy(runtime))
         runtime.close()
         assert summary.outcome == "completed"
@@ -458,10 +450,11 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
     killed: list[int] = []
 
     def kill_the_parser(done: int, total: int) -> None:
-        if not killed:  # before the first answer: the search has started the parser
-            killed.extend(parser_processes())
-            for pid in killed:
-                os.kill(pid, signal.SIGKILL)
+        if not killed:  # before the first answer: the search has started the parsers
+            started = parser_processes()
+            assert len(started) == parser_process.PARSER_PROCESSES
+            killed.append(started[0])  # one of them: the other must not carry on alone
+            os.kill(started[0], signal.SIGKILL)
 
     harvester = Harvester(runtime, _client(runtime), batch_size=10, on_progress=kill_the_parser)
     with pytest.raises(ParseError, match=r"parser process stopped unexpectedly \(exit status"):
@@ -484,7 +477,8 @@ def test_more_than_ten_thousand_hits_are_retrieved_completely(
         total = len(big.app.pubmed.search("all[sb]").ids)
         assert total > 10_000
         runtime = _runtime(database_url)
-        summary = Harvester(runtime, _client(runtime), batch_size=500).run(
+        # Batches of 450: each slice ends in a short batch, and the two fit in one.
+        summary = Harvester(runtime, _client(runtime), batch_size=450).run(
             _strategy(runtime, term="all[sb]")
         )
         runtime.close()
@@ -495,6 +489,9 @@ def test_more_than_ten_thousand_hits_are_retrieved_completely(
         assert dated  # the date range had to be split
         # Each answer lists its slice (no paging).
         assert len(searches) <= 4  # the whole, two slices, at most one cut too wide
+        # One efetch reads the dates for the first cut; the slices' short ends are
+        # gathered, so the records take no more requests than one unsplit set would.
+        assert len(big.requests_to("efetch")) == 1 + -(-total // 450)
     state = _state(database_url)
     assert state["runs"] == [("completed", total, total, total, 0)]
     assert state["n"] == total
@@ -505,8 +502,9 @@ def test_a_split_search_costs_few_requests(
     monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed, copies: int
 ) -> None:
     """Hits dated 2021-2024 searched in December 2026: two empty years before them, a
-    few old records far behind. Every hit is listed, and the cuts land well enough
-    that there is at most about one search too many for every slice kept."""
+    few old records far behind. Every hit is listed; one small efetch reads the dates
+    of the first answer's newest hits and of those at rank 8,000, and the slices cut
+    from them need at most one esearch more than the fewest that could list them."""
     monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
     monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
     pubmed = PubMed(small_pubmed.templates, synthetic=copies)
@@ -515,9 +513,37 @@ def test_a_split_search_costs_few_requests(
         collector = PmidCollector(EntrezClient(), today=date(2026, 12, 2))
         collected = collector.collect("all[sb]", None)
         searches = len(standin.requests_to("esearch"))
+        (probe,) = standin.requests_to("efetch")
     assert sorted(collected.pmids) == sorted(str(a.pmid) for a in pubmed.articles)
     fewest = -(-len(pubmed.articles) // 9_999)
-    assert searches <= 1 + 2 * fewest + 2, searches
+    assert searches <= 1 + fewest + 1, searches
+    first = pubmed.search("all[sb]").ids
+    asked = [int(pmid) for pmid in probe.params["id"].split(",")]
+    assert asked == first[:PROBED_RECORDS] + first[PROBED_RANK : PROBED_RANK + PROBED_RECORDS]
+
+
+def test_a_first_answer_not_listed_newest_first_still_splits_completely(
+    monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
+) -> None:
+    """The cut read from the first answer relies on its order, newest first: listed the
+    other way round, its dates are not used, and every hit is still found."""
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    pubmed = PubMed(small_pubmed.templates, synthetic=20_000)
+    original = pubmed.search
+
+    def oldest_first(term: str, window: tuple[date, date] | None = None) -> SearchHits:
+        hits = original(term, window)
+        return replace(hits, ids=hits.ids[::-1]) if window is None else hits
+
+    monkeypatch.setattr(pubmed, "search", oldest_first)
+    with EutilsStandIn(pubmed) as standin:
+        monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
+        collected = PmidCollector(EntrezClient(), today=date(2026, 12, 2)).collect("all[sb]", None)
+        probes = standin.requests_to("efetch")
+    assert len(probes) == 1
+    assert sorted(collected.pmids) == sorted(str(a.pmid) for a in pubmed.articles)
+    assert collected.count == len(pubmed.articles)
 
 
 def test_the_count_is_told_before_the_split_begins(
