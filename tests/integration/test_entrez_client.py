@@ -28,6 +28,7 @@ from evidence.pubmed.entrez_answers import SearchResult
 from evidence.pubmed.rate_limit import (
     HEADROOM_WITH_KEY,
     HEADROOM_WITHOUT_KEY,
+    MIN_GAP,
     RateLimiter,
     shared_limiter,
 )
@@ -567,8 +568,9 @@ def test_the_standin_enforces_the_rate_limit(eutils: EutilsStandIn) -> None:
 
 
 def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
-    """Twelve threads at once, 3 a second without a key: three go at once, and each
-    next three wait until the three before them are ``headroom`` seconds old."""
+    """Twelve threads at once, 3 a second without a key: three go half the even
+    spacing apart, and each next three wait until the three before them are
+    ``headroom`` seconds old."""
     clock = [100.0]
     waits: list[float] = []
     lock = threading.Lock()
@@ -583,13 +585,14 @@ def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    window = HEADROOM_WITHOUT_KEY
-    assert sorted(waits) == pytest.approx([k * window for k in (1, 2, 3) for _ in range(3)])
+    window, gap = HEADROOM_WITHOUT_KEY, MIN_GAP * HEADROOM_WITHOUT_KEY / 3
+    expected = [k // 3 * window + k % 3 * gap for k in range(1, 12)]
+    assert sorted(waits) == pytest.approx(expected)
 
 
-def test_requests_after_a_pause_go_at_once() -> None:
-    """The first efetch batches after a search need not queue 105 ms apart: ten may
-    start together, and the eleventh waits until the first is a window old."""
+def test_requests_after_a_pause_go_at_twice_the_rate() -> None:
+    """The first efetch batches after a search need not queue 105 ms apart: ten start
+    half that apart, and the eleventh waits until the first is a window old."""
     clock = [0.0]
     starts: list[float] = []
 
@@ -600,7 +603,8 @@ def test_requests_after_a_pause_go_at_once() -> None:
     for _ in range(11):
         limiter.acquire()
         starts.append(clock[0])
-    assert starts[:10] == [0.0] * 10
+    gap = MIN_GAP * HEADROOM_WITH_KEY / 10
+    assert starts[:10] == pytest.approx([k * gap for k in range(10)])
     assert starts[10] == pytest.approx(HEADROOM_WITH_KEY)
 
 
