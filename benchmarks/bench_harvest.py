@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from evidence.config import load_settings  # noqa: E402
 from evidence.harvester import IN_FLIGHT, Harvester  # noqa: E402
 from evidence.pubmed.entrez import EntrezClient  # noqa: E402
-from evidence.pubmed.rate_limit import HEADROOM_WITH_KEY, RATE_WITH_KEY  # noqa: E402
+from evidence.pubmed.rate_limit import HEADROOM_WITH_KEY, MIN_GAP, RATE_WITH_KEY  # noqa: E402
 from evidence.runtime import Runtime  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
 from evidence.services.audit import Actor  # noqa: E402
@@ -118,14 +118,17 @@ def main() -> None:
     )
     print(f"  share of the limit: {rate / allowed:.1%} (target >= 90%)")
     # What a harvest bound by the limiter alone would reach with these requests: the
-    # esearch requests fetch no records, and no HEADROOM seconds hold more than `rate`
-    # starts, so the last request starts floor((n - 1) / rate) windows after the first.
-    windows = (requests - 1) // int(RATE_WITH_KEY)
-    ceiling = stored / (windows * HEADROOM_WITH_KEY) / allowed
+    # esearch requests fetch no records, starts are MIN_GAP x HEADROOM/rate apart, and
+    # no HEADROOM seconds hold more than `rate` of them.
+    spacing = MIN_GAP * HEADROOM_WITH_KEY / RATE_WITH_KEY
+    last_start = max(
+        (requests - 1) * spacing, (requests - 1) // int(RATE_WITH_KEY) * HEADROOM_WITH_KEY
+    )
+    ceiling = stored / last_start / allowed
     print(
         f"  rate-bound ceiling for this mix ({counts['efetch']} efetch of {requests} "
-        f"requests; the last starts {windows} x {HEADROOM_WITH_KEY:.2f} s after the "
-        f"first at the earliest): {ceiling:.1%}"
+        f"requests; the last starts {last_start:.2f} s after the first at the earliest): "
+        f"{ceiling:.1%}"
     )
     print(f"  rate-limit violations seen by the stand-in: {violations}")
     # On a machine with few cores the harvest may be bound by CPU, not by the limit:

@@ -568,9 +568,8 @@ def test_the_standin_enforces_the_rate_limit(eutils: EutilsStandIn) -> None:
 
 
 def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
-    """Twelve threads at once, 3 a second without a key: three go half the even
-    spacing apart, and each next three wait until the three before them are
-    ``headroom`` seconds old."""
+    """Twelve threads at once, 3 a second without a key: each gets a start of its own,
+    and no ``headroom`` seconds hold more than three."""
     clock = [100.0]
     waits: list[float] = []
     lock = threading.Lock()
@@ -590,9 +589,9 @@ def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
     assert sorted(waits) == pytest.approx(expected)
 
 
-def test_requests_after_a_pause_go_at_twice_the_rate() -> None:
-    """The first efetch batches after a search need not queue 105 ms apart: ten start
-    half that apart, and the eleventh waits until the first is a window old."""
+def test_eleven_requests_span_a_window() -> None:
+    """Ten starts at the least gap allowed, and the eleventh no sooner than a window
+    after the first."""
     clock = [0.0]
     starts: list[float] = []
 
