@@ -42,7 +42,7 @@ SLICE_TARGET = 0.8
 # gives their number a day. Searching blind for the first cut took up to six esearch
 # requests; this takes one efetch of a few records, by PMID.
 PROBED_RANK = round(SLICE_TARGET * ESEARCH_CEILING)
-PROBED_RECORDS = 3  # of each rank
+PROBED_RECORDS = 3  # of each group: the newest, and those at the rank
 # Sessions re-created in a row without a batch read in between before giving up.
 MAX_RENEWALS = 3
 
@@ -161,13 +161,16 @@ class _DateSplit:
     """One query's search cut by Entrez date into slices that each fit under the ceiling,
     newest slice first.
 
-    Each cut is placed where about ``SLICE_TARGET`` of the ceiling's hits should lie,
-    by interpolating the hits counted so far over the logarithm of their age: hits
-    crowd into recent years, and on that scale they spread out evenly enough that a
-    cut usually lands right the first time. A slice that fits is kept whatever its
-    size (its PMIDs are listed in the same answer), one that does not narrows the
-    interpolation; after two misses in a row the cut halves the range instead. Once a
-    slice with a fair number of hits is kept, the next is cut from its hits a day.
+    With a :class:`Probe`, the first cut is at the Entrez date of the first answer's
+    hits at rank ``PROBED_RANK``, and the hits a day of that slice are counted from
+    its newest hits' date. Every other cut is placed where about ``SLICE_TARGET`` of
+    the ceiling's hits should lie, by interpolating the hits counted so far over the
+    logarithm of their age: hits crowd into recent years, and on that scale they
+    spread out evenly enough that a cut usually lands right the first time. A slice
+    that fits is kept whatever its size (its PMIDs are listed in the same answer), one
+    that does not narrows the interpolation; after two misses in a row the cut halves
+    the range instead. Once a slice with a fair number of hits is kept, the next is
+    cut from its hits a day.
 
     What is left once the rest would fit is searched as one slice.
     """
