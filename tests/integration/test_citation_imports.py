@@ -13,11 +13,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from evidence import parser_process
 from evidence.cli import citations as citations_cli
+from evidence.config import load_settings
+from evidence.models.base import utcnow
+from evidence.pubmed.record_rows import prepare_record
 from evidence.pubmed.records import ArticleRecord, Deletion
 from evidence.pubmed.xml_parser import iter_pubmed_xml, parse_pubmed_xml
+from evidence.runtime import Runtime
+from evidence.services.citation_rows import CITATION_TABLE, insert_citations
 from tests.integration.cli_runs import row_counts, run
 from tests.integration.processes import parser_processes
 
@@ -331,3 +337,32 @@ appraisals:
     shown = run(database_url, "dossier", "show", "0098").output
     assert "The retracted article, as first cited." in shown
     assert "[RETRACTED]" in shown
+
+
+def test_citation_rows_written_through_the_driver_are_stored_as_sqlalchemy_would(
+    database_url: str,
+) -> None:
+    """``insert_citations`` skips SQLAlchemy's generic parameter pass but applies each
+    column's own bind processing (JSON keywords, timestamps, booleans): the stored
+    values are those of a plain ``insert()`` of the same rows, read back as text."""
+    run(database_url, "db", "upgrade")
+    records = [r for r in parse_pubmed_xml(PUBMED1.read_bytes()) if isinstance(r, ArticleRecord)]
+    now = utcnow()
+    rows = [
+        {**prepare_record(r, "pubmed-xml").citation, "created_at": now, "updated_at": now}
+        for r in records
+    ]
+    assert any(row["keywords"] for row in rows)  # a JSON value that is not empty
+    ours = [{**row, "pmid": f"9{row['pmid']}", "doi": None} for row in rows]
+    text = [sa.cast(column, sa.Text).label(column.name) for column in CITATION_TABLE.c]
+    runtime = Runtime(load_settings(database_url))
+    with runtime.transaction() as session:
+        session.execute(sa.insert(CITATION_TABLE), rows)
+        insert_citations(session, ours)
+        stored = {
+            row.pmid: {k: v for k, v in row._asdict().items() if k not in ("id", "pmid", "doi")}
+            for row in session.execute(sa.select(*text))
+        }
+    runtime.close()
+    for row in rows:
+        assert stored[f"9{row['pmid']}"] == stored[row["pmid"]]
