@@ -8,8 +8,8 @@ Network work happens between short transactions, never inside one:
    hits (``evidence.pubmed.retrieval``), while the first efetch requests of step 3
    are already on their way (no batch is stored before the hits are);
 3. efetch the pending PMIDs in batches from the history server (stored anew with
-   epost when NCBI has lost them, or when resuming), parse each answer (in a parser
-   process when the harvest is large; an answer that does not parse whole is asked
+   epost when NCBI has lost them, or when resuming), parse each answer (in parser
+   processes when the harvest is large; an answer that does not parse whole is asked
    for again), check that each batch returned what was asked, ask again by ID (POST)
    for the missing ones, and store each batch in its own transaction;
 4. finish, with counts, missing PMIDs and timings.
@@ -156,7 +156,7 @@ class Harvester:
             )
 
     def _search(self, plan: RunPlan, answers: AnswerParser) -> _Work:
-        """List every hit; the parser process starts as soon as the first count says
+        """List every hit; the parser processes start as soon as the first count says
         the harvest is large, and the hits are stored once the first batches are on
         their way."""
         collector = PmidCollector(self.client, today=self.today())
@@ -190,7 +190,7 @@ class Harvester:
         """A pipeline: ``in_flight`` threads each fetch a batch and wait for it to be
         parsed (the parse is the check that the answer came whole, so a cut answer is
         asked for again), while this thread stores the batch before. A large harvest
-        is parsed in a parser process, so parsing and storing run side by side.
+        is parsed in parser processes, so parsing and storing run side by side.
 
         The first batches are fetched while this thread stores a new run's hits, which
         the batches' own transactions then mark fetched."""

@@ -276,7 +276,7 @@ class _AnswerProcess:
         _close(self.input)
 
     def close(self) -> None:
-        self.end_input()
+        """After ``end_input``: wait for the last answers and for the child to end."""
         self._reader.join()
         _stop(self.child)
 

@@ -22,22 +22,19 @@ RATE_WITH_KEY = 10.0
 # the stand-in on a busy 2-core machine.
 HEADROOM_WITHOUT_KEY = 1.11
 HEADROOM_WITH_KEY = 1.05
-# Starts are never closer than this share of ``headroom / rate``. Requests sent
-# closer together queue at the server, and the last of a burst may be counted over
-# 50 ms after it was sent: within a second of a later one. Against the stand-in, a
-# pure window (no gap) drew a 429 in one harvest of 50,000 records out of two, and
-# half the spacing in one of about ten harvests; even spacing in none since the
-# late-start rule below.
-MIN_GAP = 1.0
 
 
 class RateLimiter:
     """At most ``per_second`` request starts in any ``headroom`` seconds, across threads.
 
-    A request waits until ``MIN_GAP`` of ``headroom / per_second`` has passed since
-    the start before it, and until the one ``per_second`` starts before it is
-    ``headroom`` seconds old: a sliding window, as NCBI counts (its 429 answer says how
-    many requests it counted against the limit).
+    A request waits until ``headroom / per_second`` has passed since the start before
+    it, and until the one ``per_second`` starts before it is ``headroom`` seconds old:
+    a sliding window, as NCBI counts (its 429 answer says how many requests it counted
+    against the limit). Starts are spaced evenly, not let through in bursts: requests
+    sent together queue at the server, and the last may be counted over 50 ms after
+    it was sent, within a second of a later one. Against the stand-in, bursts drew a
+    429 in one harvest of 50,000 records out of two, and half the spacing in one of
+    about ten harvests.
 
     Each caller reserves its start time under the lock and sleeps outside it, so
     waiting threads queue in order without holding the lock. A start that comes later
@@ -55,7 +52,7 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.window = headroom
-        self.gap = MIN_GAP * headroom / per_second
+        self.interval = headroom / per_second
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -66,7 +63,7 @@ class RateLimiter:
         with self._lock:
             now = start = self._clock()
             if self._starts:
-                start = max(start, self._starts[-1][0] + self.gap)
+                start = max(start, self._starts[-1][0] + self.interval)
             if len(self._starts) == self._starts.maxlen:
                 start = max(start, self._starts[0][0] + self.window)
             slot = [start]

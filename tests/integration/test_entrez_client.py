@@ -28,7 +28,6 @@ from evidence.pubmed.entrez_answers import SearchResult
 from evidence.pubmed.rate_limit import (
     HEADROOM_WITH_KEY,
     HEADROOM_WITHOUT_KEY,
-    MIN_GAP,
     RateLimiter,
     shared_limiter,
 )
@@ -584,7 +583,7 @@ def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    window, gap = HEADROOM_WITHOUT_KEY, MIN_GAP * HEADROOM_WITHOUT_KEY / 3
+    window, gap = HEADROOM_WITHOUT_KEY, HEADROOM_WITHOUT_KEY / 3
     expected = [k // 3 * window + k % 3 * gap for k in range(1, 12)]
     assert sorted(waits) == pytest.approx(expected)
 
@@ -602,7 +601,7 @@ def test_eleven_requests_span_a_window() -> None:
     for _ in range(11):
         limiter.acquire()
         starts.append(clock[0])
-    gap = MIN_GAP * HEADROOM_WITH_KEY / 10
+    gap = HEADROOM_WITH_KEY / 10
     assert starts[:10] == pytest.approx([k * gap for k in range(10)])
     assert starts[10] == pytest.approx(HEADROOM_WITH_KEY)
 
