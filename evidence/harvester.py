@@ -32,14 +32,9 @@ from evidence.errors import HarvestError
 from evidence.parser_process import AnswerParser, Prepared
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.entrez_answers import article_set_reader
+from evidence.pubmed.history_reader import BatchTicket, HistoryReader, HistorySet, sets_to_read
 from evidence.pubmed.records import Deletion
-from evidence.pubmed.retrieval import (
-    BatchTicket,
-    HistoryReader,
-    HistorySet,
-    PmidCollector,
-    sets_to_read,
-)
+from evidence.pubmed.retrieval import BATCH_SIZE, PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.search_run_batches import pending_pmids, store_fetched_batch
 from evidence.services.search_runs import (
@@ -95,7 +90,7 @@ class Harvester:
         runtime: Runtime,
         client: EntrezClient | None = None,
         *,
-        batch_size: int = 200,
+        batch_size: int = BATCH_SIZE,
         in_flight: int = IN_FLIGHT,
         on_progress: Progress | None = None,
         today: Callable[[], date] = date.today,
@@ -159,7 +154,7 @@ class Harvester:
         """List every hit; the parser processes start as soon as the first count says
         the harvest is large, and the hits are stored once the first batches are on
         their way."""
-        collector = PmidCollector(self.client, today=self.today())
+        collector = PmidCollector(self.client, today=self.today(), batch_size=self.batch_size)
         collected = collector.collect(plan.query, plan.window, on_count=answers.expect)
         if len(collected.pmids) != collected.count:
             collected.warnings.append(

@@ -13,6 +13,7 @@ import click
 from evidence.cli.base import cli, runtime_of
 from evidence.harvester import Harvester
 from evidence.models import SearchRun, SearchStrategy
+from evidence.pubmed.retrieval import BATCH_SIZE
 from evidence.services.search_runs import get_search_run, run_hits, strategy_runs
 from evidence.services.search_strategies import (
     StrategyDraft,
@@ -184,7 +185,7 @@ class _ProgressBar:
 @click.option("--since-last", is_flag=True, help="Only records added since the previous run.")
 @click.option(
     "--batch-size",
-    default=200,
+    default=BATCH_SIZE,
     show_default=True,
     type=click.IntRange(1, 10_000),
     help="PMIDs per efetch request.",

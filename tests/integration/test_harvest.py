@@ -26,7 +26,7 @@ from evidence.db import make_engine
 from evidence.errors import HarvestError, ParseError
 from evidence.harvester import Harvester
 from evidence.pubmed.entrez import EntrezClient
-from evidence.pubmed.retrieval import PROBED_RANK, PROBED_RECORDS, PmidCollector
+from evidence.pubmed.retrieval import BATCH_SIZE, ESEARCH_CEILING, PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.audit import Actor
 from evidence.services.search_strategies import StrategyDraft, create_search_strategy
@@ -485,13 +485,13 @@ def test_more_than_ten_thousand_hits_are_retrieved_completely(
         assert (summary.outcome, summary.count, summary.retrieved) == ("completed", total, total)
         assert big.violations == []
         searches = big.requests_to("esearch")
-        dated = [r for r in searches if "mindate" in r.params]
-        assert dated  # the date range had to be split
-        # Each answer lists its slice (no paging).
-        assert len(searches) <= 4  # the whole, two slices, at most one cut too wide
-        # One efetch reads the dates for the first cut; the slices' short ends are
-        # gathered, so the records take no more requests than one unsplit set would.
-        assert len(big.requests_to("efetch")) == 1 + -(-total // 450)
+        assert total < 2 * ESEARCH_CEILING
+        # The whole, listing the newest 9,999, and the rest from the day of the last.
+        assert len(searches) == 2
+        assert "mindate" not in searches[0].params and "maxdate" in searches[1].params
+        # The batch that told that day is one the harvest needed, and the sets' short
+        # ends are gathered: the records take no more requests than one unsplit set would.
+        assert len(big.requests_to("efetch")) == -(-total // 450)
     state = _state(database_url)
     assert state["runs"] == [("completed", total, total, total, 0)]
     assert state["n"] == total
@@ -502,9 +502,9 @@ def test_a_split_search_costs_few_requests(
     monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed, copies: int
 ) -> None:
     """Hits dated 2021-2024 searched in December 2026: two empty years before them, a
-    few old records far behind. Every hit is listed; one small efetch reads the dates
-    of the first answer's newest hits and of those at rank 8,000, and the slices cut
-    from them need at most one esearch more than the fewest that could list them."""
+    few old records far behind. Every hit is listed, with the fewest esearch requests
+    that can list them, give or take one for the days searched twice; the only efetch
+    requests are for the last batch of each answer over the ceiling, by ID."""
     monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
     monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
     pubmed = PubMed(small_pubmed.templates, synthetic=copies)
@@ -512,21 +512,39 @@ def test_a_split_search_costs_few_requests(
         monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
         collector = PmidCollector(EntrezClient(), today=date(2026, 12, 2))
         collected = collector.collect("all[sb]", None)
-        searches = len(standin.requests_to("esearch"))
-        (probe,) = standin.requests_to("efetch")
+        searches = standin.requests_to("esearch")
+        fetches = standin.requests_to("efetch")
     assert sorted(collected.pmids) == sorted(str(a.pmid) for a in pubmed.articles)
-    fewest = -(-len(pubmed.articles) // 9_999)
-    assert searches <= 1 + fewest + 1, searches
-    first = pubmed.search("all[sb]").ids
-    asked = [int(pmid) for pmid in probe.params["id"].split(",")]
-    assert asked == first[:PROBED_RECORDS] + first[PROBED_RANK : PROBED_RANK + PROBED_RECORDS]
+    assert len(set(collected.pmids)) == len(collected.pmids)
+    fewest = -(-len(pubmed.articles) // ESEARCH_CEILING)
+    assert fewest <= len(searches) <= fewest + 1, len(searches)
+    assert len(fetches) == len(searches) - 1
+    for search, fetch in zip(searches, fetches, strict=False):
+        window = (
+            (_date(search.params["mindate"]), _date(search.params["maxdate"]))
+            if "mindate" in search.params
+            else None
+        )
+        listed = [str(pmid) for pmid in pubmed.search("all[sb]", window).ids[:ESEARCH_CEILING]]
+        assert fetch.params["id"].split(",") == listed[-BATCH_SIZE:]
+    # What the answers listed is read from their history sets, the days searched
+    # twice from their first new hit; only the fetched batches come with an answer.
+    kept = [pmid for held in collected.sets for pmid in held.pmids]
+    assert kept == collected.pmids
+    assert sum(held.answer is not None for held in collected.sets) == len(fetches)
+    assert any(held.offset > 0 for held in collected.sets)
+
+
+def _date(text: str) -> date:
+    return date(*map(int, text.split("/")))
 
 
 def test_a_first_answer_not_listed_newest_first_still_splits_completely(
     monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
 ) -> None:
-    """The cut read from the first answer relies on its order, newest first: listed the
-    other way round, its dates are not used, and every hit is still found."""
+    """Peeling relies on the answers' order, newest first: with the first answer listed
+    the other way round, the counts show that hits after the cut were not listed, and
+    the range is split blind; every hit is still found."""
     monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
     monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
     pubmed = PubMed(small_pubmed.templates, synthetic=20_000)
@@ -542,6 +560,7 @@ def test_a_first_answer_not_listed_newest_first_still_splits_completely(
         collected = PmidCollector(EntrezClient(), today=date(2026, 12, 2)).collect("all[sb]", None)
         probes = standin.requests_to("efetch")
     assert len(probes) == 1
+    assert all(held.answer is None for held in collected.sets)  # split blind instead
     assert sorted(collected.pmids) == sorted(str(a.pmid) for a in pubmed.articles)
     assert collected.count == len(pubmed.articles)
 
