@@ -88,7 +88,7 @@ def main() -> None:
             strategy_id = strategy.id
         standin_cpu = _cpu_seconds(server.pid)
         own_cpu, parser_cpu = time.process_time(), _children_cpu()
-        started = time.perf_counter()
+        started, began = time.perf_counter(), time.monotonic()
         summary = Harvester(
             runtime,
             EntrezClient(runtime.settings),
@@ -96,6 +96,7 @@ def main() -> None:
             in_flight=args.in_flight,
         ).run(strategy_id)
         elapsed = time.perf_counter() - started
+        ended = time.monotonic()
         own_cpu = time.process_time() - own_cpu
         parser_cpu = _children_cpu() - parser_cpu  # the parser process, reaped by now
         standin_cpu = _cpu_seconds(server.pid) - standin_cpu
@@ -126,6 +127,17 @@ def main() -> None:
         f"requests; the last starts {last_start:.2f} s after the first at the earliest): "
         f"{ceiling:.1%}"
     )
+    if counts["first_arrival"] is not None:
+        # Where the time went: before the first request, between the first and the
+        # last (the limiter's share), and after the last (its parse and the stores).
+        before = counts["first_arrival"] - began
+        during = counts["last_arrival"] - counts["first_arrival"]
+        after = ended - counts["last_arrival"]
+        print(
+            f"  timeline: first request {before:.2f} s after the start; the last "
+            f"{during:.2f} s after the first (the limiter's least: {last_start:.2f} s); "
+            f"the end {after:.2f} s after the last"
+        )
     print(f"  rate-limit violations seen by the stand-in: {violations}")
     # On a machine with few cores the harvest may be bound by CPU, not by the limit:
     # what each process spent, per record, against the cores' time during the run.

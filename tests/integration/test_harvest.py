@@ -26,6 +26,9 @@ from evidence.db import make_engine
 from evidence.errors import HarvestError, ParseError
 from evidence.harvester import Harvester
 from evidence.pubmed.entrez import EntrezClient
+from evidence.pubmed.entrez_answers import article_set_reader
+from evidence.pubmed.entry_dates import entrez_dates
+from evidence.pubmed.history_reader import HistoryReader
 from evidence.pubmed.retrieval import BATCH_SIZE, ESEARCH_CEILING, PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.audit import Actor
@@ -537,6 +540,33 @@ def test_a_split_search_costs_few_requests(
 
 def _date(text: str) -> date:
     return date(*map(int, text.split("/")))
+
+
+def test_a_set_read_from_past_the_day_searched_twice_is_posted_whole_when_lost(
+    monkeypatch: pytest.MonkeyPatch, small_pubmed: PubMed
+) -> None:
+    """The second answer of a split search is read from its first new hit on. Once NCBI
+    has lost the session, what is posted is the set's new hits alone, and the batch is
+    read from the new set's start: the same records."""
+    monkeypatch.setenv("NCBI_API_KEY", "stand-in-key")
+    monkeypatch.setenv("NCBI_EMAIL", "analyst@example.org")
+    pubmed = PubMed(small_pubmed.templates, synthetic=12_000)
+    with EutilsStandIn(pubmed) as standin:
+        monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
+        client = EntrezClient()
+        collected = PmidCollector(client, today=date(2026, 12, 2)).collect("all[sb]", None)
+        index, later = next((i, s) for i, s in enumerate(collected.sets) if s.offset)
+        reader = HistoryReader(client, BATCH_SIZE, collected.sets)
+        ticket = next(t for t in reader.tickets() if t.set_index == index and t.offset)
+        read = article_set_reader(entrez_dates)
+
+        before = reader.fetch(ticket, read)
+        standin.inject(Fault.history_expired(), utility="efetch")
+        after = reader.fetch(ticket, read)
+        (posted,) = standin.requests_to("epost")
+    assert (before.renewed, after.renewed) == (0, 1)
+    assert list(before.answer) == list(after.answer) == ticket.wanted
+    assert posted.params["id"].split(",") == list(later.pmids)
 
 
 def test_a_first_answer_not_listed_newest_first_still_splits_completely(

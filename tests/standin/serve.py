@@ -41,10 +41,14 @@ def main() -> None:
             standin.inject(Fault.slow(args.latency), times=10**9, utility="efetch")
         print(standin.url, flush=True)
         sys.stdin.read()
+        arrivals = [request.at for request in standin.requests]
         summary = {
             "requests": len(standin.requests),
             "efetch": len(standin.requests_to("efetch")),
             "violations": len(standin.violations),
+            # time.monotonic() is one clock for all processes of the machine (Linux)
+            "first_arrival": min(arrivals, default=None),
+            "last_arrival": max(arrivals, default=None),
         }
     print(json.dumps(summary), flush=True)
 
