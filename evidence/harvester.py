@@ -3,10 +3,11 @@
 Network work happens between short transactions, never inside one:
 
 1. start (or resume) the run;
-2. esearch with the history server, splitting the Entrez-date range until every
-   slice is under PubMed's 9,999-record ceiling, then write all PMIDs as pending
-   hits (``evidence.pubmed.retrieval``), while the first efetch requests of step 3
-   are already on their way (no batch is stored before the hits are);
+2. esearch with the history server, peeling a search over PubMed's 9,999-record
+   ceiling by Entrez date (the last batch of each answer over it is fetched then, to
+   read where the next search starts), then write all PMIDs as pending hits
+   (``evidence.pubmed.retrieval``), while the first efetch requests of step 3 are
+   already on their way (no batch is stored before the hits are);
 3. efetch the pending PMIDs in batches from the history server (stored anew with
    epost when NCBI has lost them, or when resuming), parse each answer (in parser
    processes when the harvest is large; an answer that does not parse whole is asked
