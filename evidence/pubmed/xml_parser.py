@@ -6,6 +6,8 @@ Each record element becomes an :class:`ArticleRecord` (or one :class:`Deletion` 
 PMID of a ``<DeleteCitation>``); the element is then cleared and unlinked from the
 tree together with everything before it, so memory stays flat for a 1 GB file.
 Each record's ``raw_xml`` is its bytes as they were read (``evidence.pubmed.xml_raw``).
+Reference lists, which no field is read from, are left out of what lxml parses
+(``evidence.pubmed.reference_lists``).
 
 The parser never touches the network and never loads a DTD: PubMed's DTDs add no
 entities we need, and a file from NCBI must not make us fetch anything.
@@ -36,6 +38,7 @@ from evidence.pubmed.records import (
     ArticleRecord,
     Deletion,
 )
+from evidence.pubmed.reference_lists import WithoutReferenceLists
 from evidence.pubmed.xml_fields import (
     NOTHING,
     child_map,
@@ -155,7 +158,7 @@ def _parse_stream(stream: _Stream, label: str) -> Iterator[Record]:
 def _record_elements(stream: RecordBytes, label: str) -> Iterator[Element]:
     """Each record element in turn, released (cleared, unlinked) once the next is asked for."""
     events = etree.iterparse(
-        stream,
+        WithoutReferenceLists(stream),
         events=("end",),
         tag=_RECORD_TAGS,
         resolve_entities=False,
