@@ -12,6 +12,14 @@ in its own subprocess and reads its CPU time and peak resident memory:
 Run from the repository root (takes a few minutes and, for Biopython, several GB)::
 
     .venv/bin/python benchmarks/bench_parse.py --records 50000 --small 10000
+
+On a shared machine CPU time itself drifts by a third within the hour.
+``--instructions`` counts instead the instructions each contender executes per
+record, under valgrind's callgrind (the start-up, measured on a one-record file,
+subtracted): slow (about a minute per thousand records for ours), but the same on
+every run::
+
+    .venv/bin/python benchmarks/bench_parse.py --records 2000 --small 0 --instructions
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import lzma
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,18 +173,43 @@ def available(name: str) -> bool:
     return module is None or importlib.util.find_spec(module) is not None
 
 
-def measure(name: str, path: Path, repeat: int) -> dict[str, float]:
-    """The best of ``repeat`` runs (least CPU time) of one contender on one file."""
+def _child(name: str, path: Path, *, counted: bool = False) -> dict[str, float]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
-    runs = []
-    for _ in range(repeat):
-        command = [sys.executable, __file__, "--child", name, str(path)]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return min(runs, key=lambda run: run["cpu"])
+    command = [sys.executable, __file__, "--child", name, str(path)]
+    if counted:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if counted:
+        result["instructions"] = float(_COLLECTED.findall(done.stderr)[-1].replace(",", ""))
+    return dict(result)
+
+
+_COLLECTED = re.compile(r"Collected : ([\d,]+)")
+
+
+def measure(name: str, path: Path, repeat: int, one_record: Path | None = None) -> dict[str, float]:
+    """The best of ``repeat`` runs (least CPU time) of one contender on one file; with
+    ``one_record``, its instructions instead, less those it takes for that file."""
+    if one_record is not None:
+        result = _child(name, path, counted=True)
+        result["instructions"] -= _child(name, one_record, counted=True)["instructions"]
+        result["count"] -= 1
+        return result
+    return min((_child(name, path) for _ in range(repeat)), key=lambda run: run["cpu"])
+
+
+def report_instructions(results: dict[str, dict[int, dict[str, float]]], size: int) -> None:
+    names = [name for name in CONTENDERS if name in results]
+    per_record = {name: results[name][size]["instructions"] / results[name][size]["count"]
+                  for name in names}  # fmt: skip
+    print(f"\n{size:,} records; instructions per record (valgrind callgrind, start-up taken off):")
+    for name in names:
+        versus_bare = per_record.get("bare", per_record[name]) / per_record[name]
+        print(f"{name:15}{per_record[name] / 1e6:9.2f} M{versus_bare:9.2f} x bare's speed")
 
 
 def report(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) -> None:
@@ -203,13 +237,18 @@ def report(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) ->
 
 
 def run_all(
-    paths: dict[int, Path], names: list[str], repeat: int
+    paths: dict[int, Path], names: list[str], repeat: int, one_record: Path | None = None
 ) -> Iterator[tuple[str, int, dict[str, float]]]:
     for name in names:
         for size, path in sorted(paths.items()):
-            result = measure(name, path, repeat)
+            result = measure(name, path, repeat, one_record)
             cpu, peak = result["cpu"], result["peak"]
-            print(f"  {name:15} {size:>8,} records: {cpu:7.1f} s CPU, {peak:7,.0f} MB", flush=True)
+            spent = (
+                f"{result['instructions'] / 1e9:7.2f} G instructions"
+                if "instructions" in result
+                else f"{cpu:7.1f} s CPU"
+            )
+            print(f"  {name:15} {size:>8,} records: {spent}, {peak:7,.0f} MB", flush=True)
             yield name, size, result
 
 
@@ -224,11 +263,18 @@ def main() -> None:
     parser.add_argument(
         "--source", type=Path, default=BULK, help="where the real records come from"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under valgrind instead of timing (slow; small --records)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("NAME", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run_child(*args.child)
         return
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install valgrind)")
     names = [name for name in args.only if available(name)]
     skipped = sorted(set(args.only) - set(names))
     if skipped:
@@ -237,14 +283,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-parse-") as folder:
         records = real_records(args.source)
         paths = build_files(records, sizes, Path(folder))
+        one_record = None
+        if args.instructions:
+            (Path(folder) / "one").mkdir()
+            one_record = build_files(records, [1], Path(folder) / "one")[1]
         del records
         megabytes = paths[max(sizes)].stat().st_size / 2**20
         counts = " and ".join(f"{size:,}" for size in sizes)
         print(f"built files of {counts} records ({megabytes:,.0f} MB the largest)")
         results: dict[str, dict[int, dict[str, float]]] = {}
-        for name, size, result in run_all(paths, names, args.repeat):
+        for name, size, result in run_all(paths, names, args.repeat, one_record):
             results.setdefault(name, {})[size] = result
-    report(results, sizes)
+    if args.instructions:
+        report_instructions(results, max(sizes))
+    else:
+        report(results, sizes)
 
 
 if __name__ == "__main__":
