@@ -17,15 +17,15 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from evidence.pubmed.byte_search import has_markup
+
 
 class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-_OPENING = {
-    tag: re.compile(rb"<" + tag.encode() + rb"[\s>]")
-    for tag in ("PubmedArticle", "PubmedBookArticle", "MedlineCitation")
-}
+_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "MedlineCitation")
+_AFTER_NAME = frozenset(b" \t\r\n>")  # what may follow a tag's name in its start tag
 _DECLARED_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*encoding=["']([\w.-]+)["']""")
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)([^>]*)>")
 _UTF8 = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
@@ -40,10 +40,22 @@ def _plainly_one_record(raw: bytes, tag: bytes, pmid: str) -> bool:
     return (
         b">" + pmid.encode() + b"</PMID>" in raw
         and raw.find(b"<" + tag, 1) < 0
-        and b"<!--" not in raw
-        and b"<![CDATA[" not in raw
-        and not any(tag in instruction for instruction in _INSTRUCTION.findall(raw))
+        and not has_markup(raw, b"<!")  # neither comment nor CDATA
+        # The regular expression reads byte by byte: only where an instruction begins.
+        and not (has_markup(raw, b"<?") and any(tag in pi for pi in _INSTRUCTION.findall(raw)))
     )
+
+
+def _start_tag(data: bytearray, tag: str, position: int) -> int:
+    """Where the next ``<tag>`` or ``<tag attributes>`` begins, or -1 (a byte search:
+    a regular expression reads byte by byte)."""
+    opening = b"<" + tag.encode()
+    while (found := data.find(opening, position)) >= 0:
+        after = found + len(opening)
+        if after < len(data) and data[after] in _AFTER_NAME:
+            return found
+        position = after
+    return -1
 
 
 class RecordBytes:
@@ -66,15 +78,14 @@ class RecordBytes:
         """The bytes of the next ``<tag>`` record, or None when they cannot be had."""
         if not self.usable or not (self._prolog_checked or self._check_prolog()):
             return None
-        opening = _OPENING.get(tag)
-        found = opening.search(self._kept, self._start) if opening else None
+        start = _start_tag(self._kept, tag, self._start) if tag in _RECORD_TAGS else -1
         closing = b"</" + tag.encode() + b">"
-        end = self._kept.find(closing, found.start()) if found else -1
-        if found is None or end < 0:
+        end = self._kept.find(closing, start) if start >= 0 else -1
+        if end < 0:
             self._give_up()
             return None
         end += len(closing)
-        raw = bytes(self._kept[found.start() : end])
+        raw = bytes(self._kept[start:end])
         if not _plainly_one_record(raw, tag.encode(), pmid):
             self._give_up()  # maybe not the record lxml read: never store a wrong one
             return None

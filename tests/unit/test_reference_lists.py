@@ -106,3 +106,17 @@ def test_errors_after_a_dropped_list_name_the_line_as_in_the_file() -> None:
     with pytest.raises(MalformedXml, match=rf"at line {line}:"):
         list(iter_pubmed_xml(document))
     assert re.search(rb"<ReferenceList>\n", document)  # the list before it spans lines
+
+
+@pytest.mark.parametrize("step", [1, 7, 1 << 20])
+def test_from_markup_left_open_before_a_list_on_nothing_is_left_out(step: int) -> None:
+    """A list tag inside a comment is no list: the comment is still open where the tag
+    is, so that and every later list are handed on as they are."""
+    document = (
+        b"<PubmedArticleSet><!-- an old copy: <ReferenceList><Reference/></ReferenceList> -->"
+        + b"".join(b"<X>%s</X>" % listed for listed in DROPPED)
+        + b"</PubmedArticleSet>"
+    )
+    filtered = WithoutReferenceLists(_Trickle(document, step))
+    assert _read_all(filtered, 32768) == document
+    assert filtered.dropped == 0
