@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -44,7 +43,11 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
         "false",
     ]
     click.echo(f"dashboard on http://{host}:{port} (database {runtime.settings.database_url})")
-    ctx.exit(subprocess.call(command, env=env))  # noqa: S603 - our own interpreter and app
+    runtime.close()
+    sys.stdout.flush()
+    # Streamlit takes this process's place, so a service manager that stops this
+    # process (SIGTERM) stops the server: a child would be left running.
+    os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter and app
 
 
 def _ensure_first_admin(ctx: click.Context) -> None:

@@ -103,8 +103,8 @@ def test_first_start_creates_the_first_admin(
     started: list[list[str]] = []
     # The dashboard server itself is not started here (the e2e tests do that).
     monkeypatch.setattr(
-        evidence.cli.dashboard.subprocess, "call", lambda cmd, env: started.append(cmd) or 0
-    )  # type: ignore[func-returns-value]
+        evidence.cli.dashboard.os, "execve", lambda path, args, env: started.append(args)
+    )
     monkeypatch.setenv("EVIDENCE_ADMIN_PASSWORD", "the first admin's password")
     code, output = _cli(database_url, "dashboard", "--port", "8599")
     assert code == 0, output
