@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -17,6 +14,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.integration.cli_runs import run
+from tests.integration.dashboard_server import free_port, start_dashboard
 
 pytestmark = pytest.mark.e2e
 
@@ -36,12 +34,6 @@ def _require_browser() -> None:
         if IN_CI:
             pytest.fail(f"browser tests must run under CI=true, but {problem}")
         pytest.skip(problem)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -64,24 +56,9 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("dashboard")
     database_url = f"sqlite:///{folder / 'evidence.db'}"
     assert run(database_url, "demo").exit_code == 0
-    port = _free_port()
+    port = free_port()
     log = folder / "dashboard.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "evidence",
-                "--db",
-                database_url,
-                "dashboard",
-                "--port",
-                str(port),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
+    process = start_dashboard(database_url, port, log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(base, process, log)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.integration.cli_runs import run
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.integration.dashboard_server import free_port, start_dashboard
 
 
 def _answers(port: int) -> bool:
@@ -31,24 +23,9 @@ def test_stopping_the_dashboard_command_stops_its_server(tmp_path: Path) -> None
     was started as leaves nothing listening (a child server would be left running)."""
     database_url = f"sqlite:///{tmp_path / 'evidence.db'}"
     assert run(database_url, "demo").exit_code == 0
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dashboard.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "evidence",
-                "--db",
-                database_url,
-                "dashboard",
-                "--port",
-                str(port),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
+    process = start_dashboard(database_url, port, log)
     try:
         deadline = time.monotonic() + 60
         while not _answers(port):
