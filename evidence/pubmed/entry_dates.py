@@ -1,7 +1,7 @@
-"""The Entrez date of each record of a small efetch answer: the day it entered PubMed.
+"""The Entrez date of each record of an efetch answer: the day it entered PubMed.
 
-A split search asks for a few records of its first answer and cuts its first
-Entrez-date slice by their dates (``evidence.pubmed.retrieval``). The date is
+A search over the 9,999-hit ceiling fetches the last batch of its answer and goes on
+from the oldest of their dates (``evidence.pubmed.retrieval``). The date is
 ``PubMedPubDate PubStatus="entrez"`` in a record's ``History``, under ``PubmedData``
 or, for a book, ``PubmedBookData``.
 """

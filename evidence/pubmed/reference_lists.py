@@ -20,18 +20,14 @@ still sees the truncation.
 from __future__ import annotations
 
 import codecs
-from typing import Protocol
 
 from evidence.pubmed.byte_search import find_markup, has_markup
+from evidence.pubmed.xml_raw import Readable
 
 OPENING = b"<ReferenceList>"
 CLOSING = b"</ReferenceList>"
 _LIST_TAG = b"<ReferenceList"
 _READ = 1 << 18  # a list cut by the end of what was read is searched again
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class WithoutReferenceLists:
@@ -40,7 +36,7 @@ class WithoutReferenceLists:
     ``read`` hands on whatever it has ready, which may be more or less than asked
     for (lxml takes either), and b"" only at the end."""
 
-    def __init__(self, stream: _Readable) -> None:
+    def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self._pending = b""  # read from the stream, not handed on yet: may begin a list
         self._ended = False

@@ -20,7 +20,7 @@ from typing import Protocol
 from evidence.pubmed.byte_search import has_markup
 
 
-class _Readable(Protocol):
+class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
@@ -61,7 +61,7 @@ def _start_tag(data: bytearray, tag: str, position: int) -> int:
 class RecordBytes:
     """A reading tee over ``stream``; :meth:`cut` gives a finished record's bytes."""
 
-    def __init__(self, stream: _Readable) -> None:
+    def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self._kept = bytearray()
         self._start = 0  # where in _kept the next record is looked for

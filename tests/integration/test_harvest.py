@@ -588,8 +588,8 @@ def test_a_first_answer_not_listed_newest_first_still_splits_completely(
     with EutilsStandIn(pubmed) as standin:
         monkeypatch.setenv("EVIDENCE_EUTILS_URL", standin.url)
         collected = PmidCollector(EntrezClient(), today=date(2026, 12, 2)).collect("all[sb]", None)
-        probes = standin.requests_to("efetch")
-    assert len(probes) == 1
+        fetches = standin.requests_to("efetch")
+    assert len(fetches) == 1  # the first answer's last batch, its dates then not used
     assert all(held.answer is None for held in collected.sets)  # split blind instead
     assert sorted(collected.pmids) == sorted(str(a.pmid) for a in pubmed.articles)
     assert collected.count == len(pubmed.articles)
