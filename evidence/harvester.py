@@ -30,6 +30,7 @@ from datetime import date
 import Bio
 
 from evidence.errors import HarvestError
+from evidence.gc_pauses import shorter_gc_pauses
 from evidence.parser_process import AnswerParser, Prepared
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.entrez_answers import article_set_reader
@@ -104,6 +105,10 @@ class Harvester:
         self.today = today
 
     def run(self, strategy_id: int, *, since_last: bool = False) -> HarvestSummary:
+        with shorter_gc_pauses():
+            return self._run(strategy_id, since_last=since_last)
+
+    def _run(self, strategy_id: int, *, since_last: bool) -> HarvestSummary:
         timings: dict[str, float] = {}
         with self.runtime.transaction() as session:
             plan = start_search_run(

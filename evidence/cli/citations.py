@@ -10,8 +10,10 @@ import click
 
 from evidence import citation_files
 from evidence.cli.base import cli, runtime_of
+from evidence.gc_pauses import shorter_gc_pauses
 from evidence.parser_process import read_records
 from evidence.queries import citation_export_rows
+from evidence.runtime import Runtime
 from evidence.services.citation_imports import import_citation_records
 
 NOTES_SHOWN = 5
@@ -29,28 +31,33 @@ def _counter(path: Path) -> Callable[[int], None]:
 
 
 def _import_files(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
-    """Each file in its own transaction: a file with one bad record stores nothing."""
     runtime = runtime_of(ctx)
-    for path in files:
-        with runtime.transaction() as session:
-            report = import_citation_records(
-                session,
-                records=read_records(fmt, path),
-                record_format=fmt,
-                source=str(path),
-                actor=runtime.actor,
-                on_progress=_counter(path),
-            )
-        if sys.stderr.isatty():
-            click.echo("", err=True)
-        click.echo(
-            f"{path}: {len(report.created)} new, {len(report.updated)} updated, "
-            f"{len(report.unchanged)} unchanged, {len(report.withdrawn)} withdrawn by PubMed"
+    with shorter_gc_pauses():
+        for path in files:
+            _import_file(runtime, path, fmt)
+
+
+def _import_file(runtime: Runtime, path: Path, fmt: str) -> None:
+    """One file in one transaction: a file with one bad record stores nothing."""
+    with runtime.transaction() as session:
+        report = import_citation_records(
+            session,
+            records=read_records(fmt, path),
+            record_format=fmt,
+            source=str(path),
+            actor=runtime.actor,
+            on_progress=_counter(path),
         )
-        for note in report.notes[:NOTES_SHOWN]:
-            click.echo(f"  note: {note}")
-        if len(report.notes) > NOTES_SHOWN:
-            click.echo(f"  ... and {len(report.notes) - NOTES_SHOWN} more notes like these")
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(
+        f"{path}: {len(report.created)} new, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.withdrawn)} withdrawn by PubMed"
+    )
+    for note in report.notes[:NOTES_SHOWN]:
+        click.echo(f"  note: {note}")
+    if len(report.notes) > NOTES_SHOWN:
+        click.echo(f"  ... and {len(report.notes) - NOTES_SHOWN} more notes like these")
 
 
 @cli.group("import")
