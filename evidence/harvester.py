@@ -120,8 +120,8 @@ class Harvester:
                 today=self.today(),
             )
         error = None
-        try:
-            with AnswerParser() as answers:
+        with AnswerParser() as answers:
+            try:
                 started = time.monotonic()
                 work = self._search(plan, answers) if plan.needs_search else self._resume(plan)
                 if plan.needs_search:
@@ -129,14 +129,16 @@ class Harvester:
                 started = time.monotonic()
                 self._fetch(plan, work, answers)
                 timings["fetch_s"] = round(time.monotonic() - started, 3)
-        except HarvestError as failure:
-            error = str(failure)
-        except BaseException:
-            # Interrupted (Ctrl-C) or a bug: close the run as incomplete, so that the
-            # next run of the strategy resumes it, and let the interruption through.
-            self._finish(plan.run_id, timings, "interrupted")
-            raise
-        summary = self._finish(plan.run_id, timings, error)
+            except HarvestError as failure:
+                error = str(failure)
+            except BaseException:
+                # Interrupted (Ctrl-C) or a bug: close the run as incomplete, so that the
+                # next run of the strategy resumes it, and let the interruption through.
+                self._finish(plan.run_id, timings, "interrupted")
+                raise
+            # The parser processes end while the run is closed, not before.
+            answers.end_input()
+            summary = self._finish(plan.run_id, timings, error)
         if error is not None:
             raise HarvestError(f"run {plan.run_id} stopped and can be resumed: {error}")
         return replace(summary, resumed=plan.resumed)
