@@ -99,13 +99,18 @@ class HistoryReader:
     def tickets(self) -> list[BatchTicket]:
         """Each set read batch by batch. The shorter last batches of a split search's
         sets are gathered into full batches asked for by ID, when that takes fewer
-        requests: slices of 8,001 and 2,106 hits are 51 batches of 200, not 52."""
+        requests: slices of 8,001 and 2,106 hits are 51 batches of 200, not 52.
+
+        Batches fetched already come first: they cost no request, and are parsed and
+        stored while the first requests are on their way, not at the end, where the
+        harvest waits for its last batches."""
         size = self.batch_size
+        fetched: list[BatchTicket] = []
         full: list[BatchTicket] = []
         ends: list[BatchTicket] = []
         for index, held in enumerate(self._sets):
-            if held.answer is not None:  # one batch, fetched already
-                full.append(BatchTicket(index, 0, list(held.pmids)))
+            if held.answer is not None:
+                fetched.append(BatchTicket(index, 0, list(held.pmids)))
                 continue
             whole = len(held.pmids) - len(held.pmids) % size
             full += [
@@ -116,11 +121,15 @@ class HistoryReader:
                 ends.append(BatchTicket(index, whole, list(held.pmids[whole:])))
         gathered = [pmid for end in ends for pmid in end.wanted]
         if -(-len(gathered) // size) >= len(ends):
-            return full + ends
-        return full + [
-            BatchTicket(None, 0, gathered[start : start + size])
-            for start in range(0, len(gathered), size)
-        ]
+            return fetched + full + ends
+        return (
+            fetched
+            + full
+            + [
+                BatchTicket(None, 0, gathered[start : start + size])
+                for start in range(0, len(gathered), size)
+            ]
+        )
 
     def fetch(self, ticket: BatchTicket, read: Callable[[bytes], T]) -> FetchedBatch[T]:
         """The ticket's batch, read by ``read`` (see ``EntrezClient.efetch``)."""

@@ -4,7 +4,7 @@ batches: pure bookkeeping, no request is made."""
 from __future__ import annotations
 
 from evidence.pubmed.entrez import EntrezClient
-from evidence.pubmed.history_reader import HistoryReader, HistorySet
+from evidence.pubmed.history_reader import BatchTicket, HistoryReader, HistorySet
 from evidence.pubmed.retrieval import Collected
 
 
@@ -57,6 +57,8 @@ def test_a_fetched_batch_is_one_ticket_and_no_more_batches_than_one_set_would_ta
     assert len(tickets) == 51
     wanted = [pmid for ticket in tickets for pmid in ticket.wanted]
     assert sorted(wanted) == sorted(first.pmids + fetched.pmids + rest.pmids)
+    # Fetched already: first, so that its parse and store are not left to the end.
+    assert tickets[0] == BatchTicket(1, 0, list(fetched.pmids))
     assert [t.wanted for t in tickets if t.set_index == 1] == [list(fetched.pmids)]
     # Offsets count within the PMIDs kept; the set's own offset is added on asking.
     assert [(t.offset, len(t.wanted)) for t in tickets if t.set_index == 2] == [(0, 108)]
