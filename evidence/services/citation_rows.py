@@ -25,6 +25,7 @@ from evidence.pubmed.record_rows import (
     PreparedRecord,
     Row,
 )
+from evidence.services.driver_rows import bound_rows, driver_insert
 
 CHUNK = 500  # IDs per IN (...) lookup: well under every driver's parameter limit
 CHILD_TABLES: tuple[sa.Table, ...] = tuple(
@@ -54,7 +55,7 @@ def write_children(session: Session, pairs: Sequence[tuple[int, PreparedRecord]]
             qualifiers_by_heading.append(qualifiers)
     tables = {table.name: table for table in CHILD_TABLES}
     for name, rows in grouped.items():
-        _driver_insert(session, tables[name], ("citation_id", *CHILD_COLUMNS[name]), rows)
+        driver_insert(session, tables[name], ("citation_id", *CHILD_COLUMNS[name]), rows)
     if headings:
         _write_mesh(session, headings, qualifiers_by_heading)
 
@@ -69,7 +70,7 @@ def _write_mesh(
         for heading_id, qualifiers in zip(ids, qualifiers_by_heading, strict=True)
         for qualifier in qualifiers
     ]
-    _driver_insert(session, QUALIFIER_TABLE, QUALIFIER_COLUMNS, qualifier_rows)
+    driver_insert(session, QUALIFIER_TABLE, QUALIFIER_COLUMNS, qualifier_rows)
 
 
 def insert_citations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
@@ -81,31 +82,10 @@ def insert_citations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """
     if rows:
         columns = tuple(rows[0])
-        bound = _bound(session, CITATION_TABLE, columns, rows)
-        _driver_insert(session, CITATION_TABLE, columns, bound)
+        driver_insert(
+            session, CITATION_TABLE, columns, bound_rows(session, CITATION_TABLE, columns, rows)
+        )
     return _ids_by_key(session, CITATION_TABLE, ("pmid",), [(row["pmid"],) for row in rows])
-
-
-def _bound(
-    session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[dict[str, Any]]
-) -> list[Row]:
-    """``rows`` as the driver takes them: each column's own bind processing (JSON,
-    timestamps, booleans), as SQLAlchemy applies it, but only for the few columns that
-    have any; SQLAlchemy's generic per-row, per-column pass was a fifth of storing a
-    harvest's batch."""
-    dialect = session.get_bind().dialect
-    processors = [
-        (index, processor)
-        for index, column in enumerate(columns)
-        if (processor := table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    bound: list[Row] = []
-    for row in rows:
-        values = [row[column] for column in columns]
-        for index, processor in processors:
-            values[index] = processor(values[index])
-        bound.append(tuple(values))
-    return bound
 
 
 def _insert_headings(session: Session, rows: list[Row]) -> list[int]:
@@ -121,7 +101,7 @@ def _insert_headings(session: Session, rows: list[Row]) -> list[int]:
         )
         values = [dict(zip(HEADING_COLUMNS, row, strict=True)) for row in rows]
         return list(session.scalars(returning, values).all())
-    _driver_insert(session, HEADING_TABLE, HEADING_COLUMNS, rows)
+    driver_insert(session, HEADING_TABLE, HEADING_COLUMNS, rows)
     return _ids_by_key(session, HEADING_TABLE, ("citation_id", "position"), [r[:2] for r in rows])
 
 
@@ -136,26 +116,3 @@ def _ids_by_key(
         )
         found.update({tuple(row[1:]): row[0] for row in session.execute(query)})
     return [found[value] for value in wanted]
-
-
-def _driver_insert(
-    session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[Row]
-) -> None:
-    """An executemany straight through the driver, of rows the driver takes as they
-    are: the plain child rows (integers, text and booleans), or rows made so by
-    :func:`_bound`. SQLAlchemy's per-row parameter processing (most of the cost of a
-    bulk insert) is skipped. The statement is built from the table's own column names.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    unknown = set(columns) - set(table.columns.keys())
-    if unknown:
-        raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(quote(column) for column in columns)
-    markers = ", ".join([marker] * len(columns))
-    # Identifiers are the table's own (checked above) and quoted; values are bound.
-    statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
-    connection.exec_driver_sql(statement, rows)

@@ -125,6 +125,11 @@ def test_small_search_is_stored_completely(database_url: str, eutils: EutilsStan
     state = _state(database_url)
     assert [pmid for _, pmid, *_ in state["hits"]] == [str(p) for p in expected]  # type: ignore[union-attr]
     assert {h[2] for h in state["hits"]} == {"fetched"}  # type: ignore[union-attr]
+    # Ranked from 1, all new: no earlier run of the strategy found any.
+    assert [(h[0], bool(h[3])) for h in state["hits"]] == [  # type: ignore[union-attr]
+        (rank, True) for rank in range(1, len(expected) + 1)
+    ]
+    assert summary.new == len(expected)
     assert eutils.violations == []
     # One esearch lists the PMIDs and keeps them on the history server; efetch reads
     # that set batch by batch, and nothing has to be posted.
