@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,6 +139,14 @@ def main() -> None:
             f"{during:.2f} s after the first (the limiter's least: {last_start:.2f} s); "
             f"the end {after:.2f} s after the last"
         )
+        # Where a stretch between two requests was longer than the limiter's spacing.
+        arrivals = counts["arrivals"]
+        gaps = sorted(
+            ((later - earlier, earlier - began) for earlier, later in pairwise(arrivals)),
+            reverse=True,
+        )
+        widest = ", ".join(f"{gap * 1e3:.0f} ms at {at:.1f} s" for gap, at in gaps[:3])
+        print(f"  widest gaps between requests: {widest}")
     print(f"  rate-limit violations seen by the stand-in: {violations}")
     # On a machine with few cores the harvest may be bound by CPU, not by the limit:
     # what each process spent, per record, against the cores' time during the run.

@@ -51,6 +51,8 @@ MISSING_RETRIES = 2
 # so with one at a time a harvest would use a tenth of the rate limit; the limiter,
 # shared by all of them, still spaces their starts.
 IN_FLIGHT = 4
+# Batches fetched ahead, per request in flight, while a new run's hits are written.
+HEAD_START = 4
 
 Progress = Callable[[int, int], None]
 
@@ -206,14 +208,18 @@ class Harvester:
         fetching: deque[Future[Batch]] = deque()
         with ThreadPoolExecutor(self.in_flight, thread_name_prefix="efetch") as network:
 
-            def fill() -> None:
+            def fill(ahead: int = 2 * self.in_flight) -> None:
                 # Twice the threads: a thread that is done finds the next one waiting.
-                while len(fetching) < 2 * self.in_flight and (ticket := next(tickets, None)):
+                while len(fetching) < ahead and (ticket := next(tickets, None)):
                     fetching.append(network.submit(self._fetch_batch, reader, ticket, read))
 
             try:
-                fill()
-                if work.record_hits is not None:
+                if work.record_hits is None:
+                    fill()
+                else:
+                    # No batch is stored while the hits are written (0.3-0.5 s for
+                    # 50,000 on two busy cores): enough are fetched ahead to fill it.
+                    fill(HEAD_START * self.in_flight)
                     work.record_hits()
                 while fetching:
                     batch = fetching.popleft().result()

@@ -49,6 +49,7 @@ def main() -> None:
             # time.monotonic() is one clock for all processes of the machine (Linux)
             "first_arrival": min(arrivals, default=None),
             "last_arrival": max(arrivals, default=None),
+            "arrivals": sorted(arrivals),  # for the gaps between them
         }
     print(json.dumps(summary), flush=True)
 
