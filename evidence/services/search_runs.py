@@ -213,10 +213,36 @@ def record_search_results(
     run = get_search_run(session, run_id=run_id)
     if run.result_count is not None:
         raise Conflict(f"run {run_id} already has its search results")
+    new = _write_hits(session, run, pmids)
+    run.result_count = count
+    run.count_discrepancy = count - len(pmids)
+    run.query_translation = translation
+    run.warnings = list(warnings)
+    run.errors = list(errors)
+    run.new_count = new
+    run.heartbeat_at = utcnow()
+    record_event(
+        session,
+        actor=actor,
+        action="search",
+        entity_type="search_run",
+        entity_id=str(run_id),
+        after={
+            "count": count,
+            "listed": len(pmids),
+            "new": run.new_count,
+            "translation": translation,
+        },
+    )
+    return len(pmids)
+
+
+def _write_hits(session: Session, run: SearchRun, pmids: Sequence[str]) -> int:
+    """The PMIDs as pending hits in rank order; how many are new to the strategy."""
     seen = _seen_before(session, run, pmids)
     rows = [
         {
-            "run_id": run_id,
+            "run_id": run.id,
             "rank": rank,
             "pmid": pmid,
             "state": HitState.PENDING.value,
@@ -230,27 +256,7 @@ def record_search_results(
         # 50,000 hits of a large harvest, while its first efetch answers waited.
         columns = tuple(rows[0])
         driver_insert(session, HIT_TABLE, columns, bound_rows(session, HIT_TABLE, columns, rows))
-    run.result_count = count
-    run.count_discrepancy = count - len(pmids)
-    run.query_translation = translation
-    run.warnings = list(warnings)
-    run.errors = list(errors)
-    run.new_count = sum(1 for row in rows if row["is_new"])
-    run.heartbeat_at = utcnow()
-    record_event(
-        session,
-        actor=actor,
-        action="search",
-        entity_type="search_run",
-        entity_id=str(run_id),
-        after={
-            "count": count,
-            "listed": len(rows),
-            "new": run.new_count,
-            "translation": translation,
-        },
-    )
-    return len(rows)
+    return sum(1 for row in rows if row["is_new"])
 
 
 def finish_search_run(
