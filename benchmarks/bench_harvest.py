@@ -128,19 +128,19 @@ def main() -> None:
         f"requests; the last starts {last_start:.2f} s after the first at the earliest): "
         f"{ceiling:.1%}"
     )
-    if counts["first_arrival"] is not None:
+    arrivals = counts["arrivals"]
+    if arrivals:
         # Where the time went: before the first request, between the first and the
         # last (the limiter's share), and after the last (its parse and the stores).
-        before = counts["first_arrival"] - began
-        during = counts["last_arrival"] - counts["first_arrival"]
-        after = ended - counts["last_arrival"]
+        before = arrivals[0] - began
+        during = arrivals[-1] - arrivals[0]
+        after = ended - arrivals[-1]
         print(
             f"  timeline: first request {before:.2f} s after the start; the last "
             f"{during:.2f} s after the first (the limiter's least: {last_start:.2f} s); "
             f"the end {after:.2f} s after the last"
         )
         # Where a stretch between two requests was longer than the limiter's spacing.
-        arrivals = counts["arrivals"]
         gaps = sorted(
             ((later - earlier, earlier - began) for earlier, later in pairwise(arrivals)),
             reverse=True,

@@ -120,16 +120,12 @@ class HistoryReader:
             if whole < len(held.pmids):
                 ends.append(BatchTicket(index, whole, list(held.pmids[whole:])))
         gathered = [pmid for end in ends for pmid in end.wanted]
-        if -(-len(gathered) // size) >= len(ends):
-            return fetched + full + ends
-        return (
-            fetched
-            + full
-            + [
+        if -(-len(gathered) // size) < len(ends):
+            ends = [
                 BatchTicket(None, 0, gathered[start : start + size])
                 for start in range(0, len(gathered), size)
             ]
-        )
+        return fetched + full + ends
 
     def fetch(self, ticket: BatchTicket, read: Callable[[bytes], T]) -> FetchedBatch[T]:
         """The ticket's batch, read by ``read`` (see ``EntrezClient.efetch``)."""

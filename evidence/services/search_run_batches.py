@@ -4,7 +4,6 @@ batch (its records, its hits, the run's warnings) in one short transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,7 +13,7 @@ from evidence.models.base import utcnow
 from evidence.models.vocabulary import HitState
 from evidence.services.audit import Actor, record_event
 from evidence.services.citation_ingest import IngestReport, Parsed, ingest_pubmed_records
-from evidence.services.search_runs import get_search_run
+from evidence.services.search_runs import HIT_TABLE, get_search_run
 
 
 def pending_pmids(session: Session, *, run_id: int) -> list[str]:
@@ -65,7 +64,6 @@ def store_fetched_batch(
 
 def _mark_hits(session: Session, run_id: int, report: IngestReport, missing: Sequence[str]) -> None:
     """The batch's hits fetched (linked to their citations) or missing."""
-    hit = cast(sa.Table, SearchHit.__table__)
     updated = set(report.updated)
     fetched = [
         {
@@ -80,15 +78,16 @@ def _mark_hits(session: Session, run_id: int, report: IngestReport, missing: Seq
     if fetched:
         # One executemany for the whole batch, not a statement per hit.
         session.execute(
-            sa.update(hit).where(
-                hit.c.run_id == sa.bindparam("the_run"), hit.c.pmid == sa.bindparam("the_pmid")
+            sa.update(HIT_TABLE).where(
+                HIT_TABLE.c.run_id == sa.bindparam("the_run"),
+                HIT_TABLE.c.pmid == sa.bindparam("the_pmid"),
             ),
             fetched,
         )
     if missing:
         session.execute(
-            sa.update(hit)
-            .where(hit.c.run_id == run_id, hit.c.pmid.in_(list(missing)))
+            sa.update(HIT_TABLE)
+            .where(HIT_TABLE.c.run_id == run_id, HIT_TABLE.c.pmid.in_(list(missing)))
             .values(state=HitState.MISSING.value)
         )
 

@@ -185,12 +185,8 @@ def _seen_before(session: Session, run: SearchRun, pmids: Sequence[str]) -> set[
         seen.update(
             pmid
             for pmid in session.scalars(
-                sa.select(SearchHit.pmid)
-                .join(SearchRun, SearchRun.id == SearchHit.run_id)
-                .where(
-                    SearchRun.strategy_id.in_(versions),
-                    SearchRun.id < run.id,
-                    SearchHit.pmid.in_(chunk),
+                sa.select(SearchHit.pmid).where(
+                    SearchHit.run_id.in_(earlier), SearchHit.pmid.in_(chunk)
                 )
             )
             if pmid is not None
