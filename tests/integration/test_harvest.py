@@ -33,7 +33,7 @@ from evidence.pubmed.retrieval import BATCH_SIZE, ESEARCH_CEILING, PmidCollector
 from evidence.runtime import Runtime
 from evidence.services.audit import Actor
 from evidence.services.search_strategies import StrategyDraft, create_search_strategy
-from tests.integration.processes import parser_processes
+from tests.integration.processes import children, parser_processes
 from tests.standin.eutils import (
     SYNTHETIC_PMID_BASE,
     Article,
@@ -460,7 +460,7 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
     def kill_the_parser(done: int, total: int) -> None:
         if not killed:  # before the first answer: the search has started the parsers
             started = parser_processes()
-            assert len(started) == parser_process.PARSER_PROCESSES
+            assert len(started) == parser_process.PARSER_PROCESSES, children()
             killed.append(started[0])  # one of them: the other must not carry on alone
             os.kill(started[0], signal.SIGKILL)
 
