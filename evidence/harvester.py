@@ -29,9 +29,10 @@ from datetime import date
 
 import Bio
 
+from evidence.answer_parser import AnswerParser
 from evidence.errors import HarvestError
 from evidence.gc_pauses import shorter_gc_pauses
-from evidence.parser_process import AnswerParser, Prepared
+from evidence.parser_process import Prepared
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.entrez_answers import article_set_reader
 from evidence.pubmed.history_reader import BatchTicket, HistoryReader, HistorySet, sets_to_read
@@ -204,7 +205,9 @@ class Harvester:
         answers.expect(total)
         read = article_set_reader(answers.parse)
         reader = HistoryReader(self.client, self.batch_size, sets_to_read(work.pending, work.sets))
-        tickets = iter(reader.tickets())
+        planned = reader.tickets()
+        answers.expect_answers(len(planned))
+        tickets = iter(planned)
         fetching: deque[Future[Batch]] = deque()
         with ThreadPoolExecutor(self.in_flight, thread_name_prefix="efetch") as network:
 

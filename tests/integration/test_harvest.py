@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evidence import parser_process
+from evidence import answer_parser
 from evidence.config import load_settings
 from evidence.db import make_engine
 from evidence.errors import HarvestError, ParseError
@@ -199,7 +199,7 @@ def test_answers_parsed_in_a_parser_process_survive_faults_alike(
     results = []
     for attempt in ("parsed here, clean", "parser process, faulty"):
         if attempt.endswith("faulty"):
-            monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # this harvest is large
+            monkeypatch.setattr(answer_parser, "LARGE_HARVEST", 1)  # this harvest is large
             eutils.inject(fault, times=2, utility="efetch")
         url = _harvest_into_copy(tmp_path, _sqlite_template, attempt, batch_size=40)
         export = run(url, "export", "citations", "--format", "jsonl")
@@ -452,7 +452,7 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
 ) -> None:
     clean_url = _harvest_into_copy(tmp_path, _sqlite_template, "clean")
 
-    monkeypatch.setattr(parser_process, "LARGE_HARVEST", 1)  # parse in a parser process
+    monkeypatch.setattr(answer_parser, "LARGE_HARVEST", 1)  # parse in a parser process
     runtime = _runtime(database_url)
     strategy_id = _strategy(runtime)
     killed: list[int] = []
@@ -460,7 +460,7 @@ def test_a_parser_process_that_dies_stops_the_run_resumably(
     def kill_the_parser(done: int, total: int) -> None:
         if not killed:  # before the first answer: the search has started the parsers
             started = parser_processes()
-            assert len(started) == parser_process.PARSER_PROCESSES, children()
+            assert len(started) == answer_parser.PARSER_PROCESSES, children()
             killed.append(started[0])  # one of them: the other must not carry on alone
             os.kill(started[0], signal.SIGKILL)
 
