@@ -15,13 +15,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from evidence.wal_checkpoints import watch_checkouts
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 64 * 1024  # per connection, allocated only as pages are used
-# Pages the WAL may hold before a commit copies them into the database (SQLite's
-# default is 1,000, 4 MB). A harvest commits 2-3 MB per batch, so the default made
-# every other commit a checkpoint that rewrote the same index pages again; at 50,000
-# records this alone cost the harvest about 3 points of its share of the rate limit.
-SQLITE_WAL_CHECKPOINT_PAGES = 10_000
 SQLITE_WAL_KEPT_BYTES = 64 * 1024 * 1024  # what a checkpointed WAL file is cut back to
 
 
@@ -37,13 +34,15 @@ def _prepare_sqlite(engine: Engine) -> None:
             # With WAL, NORMAL keeps the database consistent through crashes and
             # skips an fsync per commit (a harvest commits once per batch).
             cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_CHECKPOINT_PAGES}")
             cursor.execute(f"PRAGMA journal_size_limit = {SQLITE_WAL_KEPT_BYTES}")
             # A harvest or import adds to several large indexes at once (PMID, DOI,
             # title key, each child table's citation_id); SQLite's default 2 MiB page
             # cache makes every batch read those index pages back from disk.
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.close()
+
+    if engine.url.database not in (None, "", ":memory:"):
+        watch_checkouts(engine, engine.url.database)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:

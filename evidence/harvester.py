@@ -46,6 +46,7 @@ from evidence.services.search_runs import (
     record_search_results,
     start_search_run,
 )
+from evidence.wal_checkpoints import checkpoints_aside
 
 MISSING_RETRIES = 2
 # efetch requests on their way at once. NCBI takes about a second to answer a batch,
@@ -108,7 +109,7 @@ class Harvester:
         self.today = today
 
     def run(self, strategy_id: int, *, since_last: bool = False) -> HarvestSummary:
-        with shorter_gc_pauses():
+        with shorter_gc_pauses(), checkpoints_aside(self.runtime.engine):
             return self._run(strategy_id, since_last=since_last)
 
     def _run(self, strategy_id: int, *, since_last: bool) -> HarvestSummary:

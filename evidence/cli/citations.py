@@ -15,6 +15,7 @@ from evidence.parser_process import read_records
 from evidence.queries import citation_export_rows
 from evidence.runtime import Runtime
 from evidence.services.citation_imports import import_citation_records
+from evidence.wal_checkpoints import checkpoints_aside
 
 NOTES_SHOWN = 5
 FILES = click.argument(
@@ -32,7 +33,7 @@ def _counter(path: Path) -> Callable[[int], None]:
 
 def _import_files(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
     runtime = runtime_of(ctx)
-    with shorter_gc_pauses():
+    with shorter_gc_pauses(), checkpoints_aside(runtime.engine):
         for path in files:
             _import_file(runtime, path, fmt)
 
