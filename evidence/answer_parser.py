@@ -67,8 +67,9 @@ class _AnswerProcess:
             if self._ended is not None:
                 answer.set_exception(ParseError(self._ended))
                 return answer
+            # Both under the lock: the answers come back in the order the bodies go.
             self.waiting.append(answer)
-        self._inbox.put(body)
+            self._inbox.put(body)
         return answer
 
     def _write_bodies(self) -> None:
