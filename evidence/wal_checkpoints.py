@@ -59,7 +59,7 @@ _engines: WeakKeyDictionary[Engine, _Checkpoints] = WeakKeyDictionary()
 
 def watch_checkouts(engine: Engine, database: str) -> None:
     """Give each connection ``engine`` hands out the checkpoint setting of the moment."""
-    _engines[engine] = checkpoints = _Checkpoints(Path(database))
+    _engines[engine] = checkpoints = _Checkpoints(Path(database).absolute())
 
     @event.listens_for(engine, "checkout")
     def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -100,11 +100,18 @@ def _checkpoint_until(database: Path, stop: threading.Event) -> None:
         while not stop.wait(INTERVAL_SECONDS):
             if (stamp := _stamp(wal)) != seen:
                 mode = "RESTART" if stamp[0] > RESTART_BYTES else "PASSIVE"
-                connection.execute(f"PRAGMA wal_checkpoint({mode})")
-                seen = stamp
-        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                seen = stamp if _checkpoint(connection, mode) else seen
+        _checkpoint(connection, "PASSIVE")
     finally:
         connection.close()
+
+
+def _checkpoint(connection: sqlite3.Connection, mode: str) -> bool:
+    try:
+        connection.execute(f"PRAGMA wal_checkpoint({mode})")
+    except sqlite3.OperationalError:
+        return False  # busy past the timeout (a restart waits for writers): next time
+    return True
 
 
 def _stamp(path: Path) -> tuple[int, int]:
