@@ -23,13 +23,15 @@ SQLITE_WAL_KEPT_BYTES = 64 * 1024 * 1024  # what a checkpointed WAL file is cut 
 
 
 def _prepare_sqlite(engine: Engine) -> None:
+    in_a_file = engine.url.database not in (None, "", ":memory:")
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if in_a_file:
             cursor.execute("PRAGMA journal_mode = WAL")
             # With WAL, NORMAL keeps the database consistent through crashes and
             # skips an fsync per commit (a harvest commits once per batch).
@@ -41,8 +43,8 @@ def _prepare_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.close()
 
-    if engine.url.database not in (None, "", ":memory:"):
-        watch_checkouts(engine, engine.url.database)
+    if in_a_file:
+        watch_checkouts(engine)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:

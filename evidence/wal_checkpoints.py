@@ -45,7 +45,7 @@ class _Checkpoints:
         self.database = database
         self.jobs = 0
         self.lock = threading.Lock()
-        self.stop: threading.Event | None = None
+        self.stop = threading.Event()  # the running thread's; a new one each start
 
     def start(self) -> None:
         self.stop = threading.Event()
@@ -57,9 +57,10 @@ class _Checkpoints:
 _engines: WeakKeyDictionary[Engine, _Checkpoints] = WeakKeyDictionary()
 
 
-def watch_checkouts(engine: Engine, database: str) -> None:
-    """Give each connection ``engine`` hands out the checkpoint setting of the moment."""
-    _engines[engine] = checkpoints = _Checkpoints(Path(database).absolute())
+def watch_checkouts(engine: Engine) -> None:
+    """Give each connection ``engine`` (of a SQLite file) hands out the checkpoint
+    setting of the moment."""
+    _engines[engine] = checkpoints = _Checkpoints(Path(str(engine.url.database)).absolute())
 
     @event.listens_for(engine, "checkout")
     def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -86,7 +87,7 @@ def checkpoints_aside(engine: Engine) -> Iterator[None]:
     finally:
         with checkpoints.lock:
             checkpoints.jobs -= 1
-            if checkpoints.jobs == 0 and checkpoints.stop is not None:
+            if checkpoints.jobs == 0:
                 # Not waited for: the last checkpoint is made after the job, by the
                 # thread, which the interpreter waits for before it exits.
                 checkpoints.stop.set()
