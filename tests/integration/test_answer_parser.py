@@ -45,16 +45,18 @@ def test_an_answer_after_the_input_has_ended_is_refused_not_left_waiting() -> No
 
 
 @pytest.mark.usefixtures("large")
-def test_the_last_answer_is_cut_between_the_idle_processes_and_parses_the_same() -> None:
+def test_the_last_two_answers_are_cut_between_the_idle_processes_and_parse_the_same() -> None:
     body = PUBMED1.read_bytes()
     with AnswerParser() as answers:
         answers.expect(2)
-        answers.expect_answers(2)
+        answers.expect_answers(3)
         first = answers.parse(body)
         assert answers.answers_cut == 0
-        last = answers.parse(body)
+        second = answers.parse(body)
         assert answers.answers_cut == 1
-    assert first == last == prepare_pubmed_xml(body)
+        last = answers.parse(body)
+        assert answers.answers_cut == 2
+    assert first == second == last == prepare_pubmed_xml(body)
 
 
 @pytest.mark.usefixtures("large")
