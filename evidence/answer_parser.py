@@ -37,8 +37,8 @@ LARGE_HARVEST = 2_000  # records
 PARSER_PROCESSES = 2
 # The last answers, cut between idle parser processes. The one before the last arrives
 # before the last request is made; parsed in halves it is stored before the last answer
-# comes, which then has the cores to itself. A request delayed by the cores being busy
-# cannot crowd the rate limit's window: no request comes ten after it.
+# comes, which then has the cores to itself. The only request its parse can delay is
+# the last, and a late last request cannot crowd the rate limit's window: none follows.
 CUT_ANSWERS = 2
 
 
@@ -141,9 +141,9 @@ class AnswerParser:
             self._processes = [_AnswerProcess(self._end) for _ in range(PARSER_PROCESSES)]
 
     def expect_answers(self, count: int) -> None:
-        """``count`` answers are to come. The last is cut between the parser processes
-        if they are all idle when it comes: the harvest has nothing else left to wait
-        for, and no request left to make that parsing could hold up."""
+        """``count`` answers are to come. Each of the last ``CUT_ANSWERS`` is cut between
+        the parser processes if they are all idle when it comes: the harvest waits for
+        these, and at most the last request is left to make."""
         self._last = count
 
     def parse(self, body: bytes) -> list[Prepared]:
@@ -168,8 +168,8 @@ class AnswerParser:
 
     def _parts(self, body: bytes) -> list[bytes] | None:
         processes = self._processes
-        last = self._last is not None and self._answers > self._last - CUT_ANSWERS
-        if not last or any(process.load for process in processes):
+        at_the_end = self._last is not None and self._answers > self._last - CUT_ANSWERS
+        if not at_the_end or any(process.load for process in processes):
             return None
         return article_set_parts(body, len(processes))
 
