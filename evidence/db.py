@@ -20,6 +20,9 @@ from evidence.wal_checkpoints import watch_checkouts
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 64 * 1024  # per connection, allocated only as pages are used
 SQLITE_WAL_KEPT_BYTES = 64 * 1024 * 1024  # what a checkpointed WAL file is cut back to
+# An execution option: a SQLite transaction begun on a connection carrying it takes the
+# write lock at once (BEGIN IMMEDIATE), waiting for the busy timeout if another has it.
+BEGIN_IMMEDIATE = "evidence_begin_immediate"
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -48,7 +51,8 @@ def _prepare_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:

@@ -114,7 +114,7 @@ class Harvester:
 
     def _run(self, strategy_id: int, *, since_last: bool) -> HarvestSummary:
         timings: dict[str, float] = {}
-        with self.runtime.transaction() as session:
+        with self.runtime.transaction(immediate=True) as session:
             plan = start_search_run(
                 session,
                 strategy_id=strategy_id,
@@ -148,7 +148,7 @@ class Harvester:
         return replace(summary, resumed=plan.resumed)
 
     def _finish(self, run_id: int, timings: dict[str, float], error: str | None) -> HarvestSummary:
-        with self.runtime.transaction() as session:
+        with self.runtime.transaction(immediate=True) as session:
             run = finish_search_run(
                 session, run_id=run_id, actor=self.runtime.actor, timings=timings, error=error
             )
@@ -174,7 +174,7 @@ class Harvester:
             )
 
         def record_hits() -> None:
-            with self.runtime.transaction() as session:
+            with self.runtime.transaction(immediate=True) as session:
                 record_search_results(
                     session,
                     run_id=plan.run_id,
@@ -190,7 +190,7 @@ class Harvester:
 
     def _resume(self, plan: RunPlan) -> _Work:
         """The hits a run stored earlier and has not fetched yet; no history sets."""
-        with self.runtime.transaction() as session:
+        with self.runtime.transaction(immediate=True) as session:
             return _Work(pending_pmids(session, run_id=plan.run_id), [], None)
 
     def _fetch(self, plan: RunPlan, work: _Work, answers: AnswerParser) -> None:
@@ -227,7 +227,7 @@ class Harvester:
                     work.record_hits()
                 while fetching:
                     batch = fetching.popleft().result()
-                    with self.runtime.transaction() as session:
+                    with self.runtime.transaction(immediate=True) as session:
                         store_fetched_batch(
                             session,
                             run_id=plan.run_id,

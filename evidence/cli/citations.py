@@ -40,7 +40,7 @@ def _import_files(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None
 
 def _import_file(runtime: Runtime, path: Path, fmt: str) -> None:
     """One file in one transaction: a file with one bad record stores nothing."""
-    with runtime.transaction() as session:
+    with runtime.transaction(immediate=True) as session:
         report = import_citation_records(
             session,
             records=read_records(fmt, path),

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evidence import answer_parser
+from evidence import answer_parser, wal_checkpoints
 from evidence.config import load_settings
 from evidence.db import make_engine
 from evidence.errors import HarvestError, ParseError
@@ -207,6 +207,18 @@ def test_answers_parsed_in_a_parser_process_survive_faults_alike(
     assert eutils.pending_faults == 0
     assert results[0] == results[1]
     assert results[0][0]["n"] > 40  # more than one batch
+
+
+def test_a_harvest_waits_for_checkpoints_that_restart_the_log(
+    tmp_path: Path, _sqlite_template: Path, eutils: EutilsStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarting checkpoint holds the write lock; each of the run's transactions,
+    which read before they write, must wait for it rather than fail the harvest."""
+    clean = _harvest_into_copy(tmp_path, _sqlite_template, "clean", batch_size=5)
+    monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)  # every checkpoint restarts
+    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 0.001)
+    restarted = _harvest_into_copy(tmp_path, _sqlite_template, "restarted", batch_size=5)
+    assert _state(clean) == _state(restarted)
 
 
 def test_lasting_failure_leaves_a_resumable_run(database_url: str, eutils: EutilsStandIn) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from evidence import wal_checkpoints
-from evidence.db import make_engine
+from evidence.db import BEGIN_IMMEDIATE, make_engine
 from evidence.wal_checkpoints import CHECKPOINT_PAGES, checkpoints_aside
 
 
@@ -102,3 +102,26 @@ def test_other_databases_are_left_as_they_are() -> None:
     with checkpoints_aside(server):
         assert _checkpointers() == []
     server.dispose()
+
+
+def test_a_job_that_reads_before_it_writes_waits_for_a_restarting_checkpoint(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A restart holds the write lock while it waits for readers. A transaction that has
+    # read cannot wait for the lock (SQLite refuses it at once: "database is locked");
+    # one begun with BEGIN_IMMEDIATE takes the lock first, waiting for it if need be.
+    monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)  # every checkpoint restarts
+    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 0.005)
+    deadline = time.monotonic() + 2.0
+    stores = 0
+    with checkpoints_aside(engine), engine.connect() as plain:
+        job = plain.execution_options(**{BEGIN_IMMEDIATE: True})
+        while time.monotonic() < deadline:
+            with job.begin():
+                job.exec_driver_sql("SELECT count(*) FROM page").scalar_one()
+                job.execute(sa.text("INSERT INTO page VALUES (:body)"), {"body": bytes(65536)})
+            stores += 1
+    _join_checkpointers()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM page").scalar_one() == stores
+    assert stores > 10
