@@ -13,8 +13,15 @@ hands out leave checkpoints alone (``wal_autocheckpoint = 0``), and a thread wit
 connection of its own makes a passive checkpoint each ``INTERVAL_SECONDS`` in which
 the log was written to (about as much as ``CHECKPOINT_PAGES`` in a harvest): the copy
 and the fsyncs happen beside the job, which never waits for them. A passive
-checkpoint blocks no writer; the log file then keeps growing until the job pauses,
-so past ``RESTART_BYTES`` the thread restarts it, which makes writers wait once.
+checkpoint blocks no writer, but the log only starts again from its beginning when a
+transaction begins while the whole log is copied, which a job writing every tenth of a
+second hardly ever leaves time for: the file would grow by about 100 MB a second of a
+harvest, and the longer the log the slower each read of a page. So once the file is
+past ``RESTART_BYTES`` the thread follows its passive checkpoint with a restarting one.
+That one holds the write lock, but only while it copies what was committed since the
+passive one (tens of milliseconds); if it cannot get the lock within
+``RESTART_WAIT_MS`` it gives up and tries again at the next interval, so that the
+pages to copy under the lock never pile up.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from sqlalchemy.engine import Engine
 # every other commit a checkpoint that rewrote the same index pages again.
 CHECKPOINT_PAGES = 10_000
 INTERVAL_SECONDS = 1.0  # between the thread's checkpoints while the log is written to
-RESTART_BYTES = 512 * 1024 * 1024  # a log this large is restarted, writers waiting
+RESTART_BYTES = 256 * 1024 * 1024  # a log file this large is made to start again
+RESTART_WAIT_MS = 200  # for the write lock, before a restart is left for the next interval
 
 
 class _Checkpoints:
@@ -95,23 +103,30 @@ def checkpoints_aside(engine: Engine) -> Iterator[None]:
 
 def _checkpoint_until(database: Path, stop: threading.Event) -> None:
     wal = database.with_name(database.name + "-wal")
-    connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    connection = sqlite3.connect(
+        database, isolation_level=None, check_same_thread=False, timeout=RESTART_WAIT_MS / 1000
+    )
     try:
         seen = _stamp(wal)
         while not stop.wait(INTERVAL_SECONDS):
             if (stamp := _stamp(wal)) != seen:
-                mode = "RESTART" if stamp[0] > RESTART_BYTES else "PASSIVE"
-                seen = stamp if _checkpoint(connection, mode) else seen
-        _checkpoint(connection, "PASSIVE")
+                seen = stamp if _checkpoint(connection, restart=stamp[0] > RESTART_BYTES) else seen
+        _checkpoint(connection)
     finally:
         connection.close()
 
 
-def _checkpoint(connection: sqlite3.Connection, mode: str) -> bool:
+def _checkpoint(connection: sqlite3.Connection, *, restart: bool = False) -> bool:
+    """Copy the log into the database without blocking a writer; with ``restart``, then
+    copy the little committed since under the write lock and have the log start again.
+    False when that could not be done now."""
     try:
-        connection.execute(f"PRAGMA wal_checkpoint({mode})")
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        if restart:
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            return not busy
     except sqlite3.OperationalError:
-        return False  # busy past the timeout (a restart waits for writers): next time
+        return False  # busy past the timeout: next time
     return True
 
 
