@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from evidence.config import load_settings  # noqa: E402
 from evidence.harvester import IN_FLIGHT, Harvester  # noqa: E402
 from evidence.pubmed.entrez import EntrezClient  # noqa: E402
-from evidence.pubmed.rate_limit import HEADROOM_WITH_KEY, RATE_WITH_KEY  # noqa: E402
+from evidence.pubmed.rate_limit import ANSWERED_MARGIN, RATE_WITH_KEY  # noqa: E402
 from evidence.runtime import Runtime  # noqa: E402
 from evidence.schema_migrations import upgrade  # noqa: E402
 from evidence.services.audit import Actor  # noqa: E402
@@ -120,8 +120,9 @@ def main() -> None:
     )
     print(f"  share of the limit: {rate / allowed:.1%} (target >= 90%)")
     # What a harvest bound by the limiter alone would reach with these requests: the
-    # esearch requests fetch no records, and starts are HEADROOM/rate apart.
-    last_start = (requests - 1) * HEADROOM_WITH_KEY / RATE_WITH_KEY
+    # esearch requests fetch no records, and starts are a little over 1/rate apart
+    # (answers that begin at once: a window counts from them).
+    last_start = (requests - 1) * (1 + ANSWERED_MARGIN) / RATE_WITH_KEY
     ceiling = stored / last_start / allowed
     print(
         f"  rate-bound ceiling for this mix ({counts['efetch']} efetch of {requests} "

@@ -229,16 +229,20 @@ class EntrezClient:
         return _entrez_build_request(cgi, {**params, **identity}, post=post)
 
     def _send(self, request: Request) -> bytes:
-        self.limiter.acquire()  # every attempt counts against NCBI's limit
+        ticket = self.limiter.acquire()  # every attempt counts against NCBI's limit
         try:
             # The scheme was checked in __init__ (http/https only).
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                self.limiter.answered(ticket)  # the status line is in: it has arrived
                 return bytes(response.read())
         except HTTPError as exc:
+            self.limiter.answered(ticket)  # a refusal is an answer too
             raise http_failure(exc) from exc
         except (OSError, http.client.HTTPException) as exc:
             # URLError, timeouts, ConnectionResetError, RemoteDisconnected and
             # IncompleteRead (a body cut short of its Content-Length) all land here.
+            # Not counted as answered: a request given up on may still wait in the
+            # server's queue, to arrive later.
             raise Failure(f"connection failed: {type(exc).__name__}", retryable=True) from exc
 
     def _delay(self, retry: int, retry_after: float | None) -> float:

@@ -14,27 +14,45 @@ from collections.abc import Callable
 
 RATE_WITHOUT_KEY = 3.0
 RATE_WITH_KEY = 10.0
-# NCBI counts requests on arrival, per second, so no window of ``headroom`` seconds
-# may hold more than ``rate`` starts: the extra time is room for jitter between our
-# clock and theirs. Without a key this is Biopython's 0.37 s a request (it found 1/3 s
-# too tight in practice). With a key, eleven requests can arrive within one second
-# only if the network shifts them by over 50 ms in all; 20 ms was not enough against
-# the stand-in on a busy 2-core machine.
+# NCBI counts requests on arrival, per second, so no second may see more than ``rate``
+# of them arrive. When that is judged from the starts alone, ``headroom`` seconds is
+# the window, and the time beyond a second is room for the requests' unknown travel.
+# Without a key this is Biopython's 0.37 s a request (it found 1/3 s too tight in
+# practice). With a key, eleven requests can arrive within one second only if the
+# network shifts them by over 50 ms in all; 20 ms was not enough against the stand-in
+# on a busy 2-core machine.
 HEADROOM_WITHOUT_KEY = 1.11
 HEADROOM_WITH_KEY = 1.05
+# A request whose answer has begun has arrived: a second and this much after that, no
+# window can hold it and the one started then (a margin for the clocks' resolution).
+ANSWERED_MARGIN = 0.002
+
+
+class Ticket:
+    """One request's place in the limiter: when it started, when its answer began."""
+
+    __slots__ = ("answered", "started")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.answered: float | None = None
 
 
 class RateLimiter:
-    """At most ``per_second`` request starts in any ``headroom`` seconds, across threads.
+    """At most ``per_second`` request arrivals in any second, across threads.
 
-    A request waits until ``headroom / per_second`` has passed since the start before
-    it, and until the one ``per_second`` starts before it is ``headroom`` seconds old:
+    A request waits until a little over ``1 / per_second`` has passed since the start
+    before it, and until the one ``per_second`` starts before it is out of its window:
     a sliding window, as NCBI counts (its 429 answer says how many requests it counted
-    against the limit). Starts are spaced evenly, not let through in bursts: requests
-    sent together queue at the server, and the last may be counted over 50 ms after
-    it was sent, within a second of a later one. Against the stand-in, bursts drew a
-    429 in one harvest of 50,000 records out of two, and half the spacing in one of
-    about ten harvests.
+    against the limit).
+
+    That earlier request's arrival is known to lie before its answer began
+    (:meth:`answered`), so once that is heard a window of one second from then is
+    enough, whatever the request's travel; till then, or if the answer comes later
+    still, ``headroom`` seconds from its start. Against the stand-in an answer begins a
+    few milliseconds after its request, so a harvest keeps nearly the full rate; with
+    NCBI's second or so the starts rule, as before. Starts are spaced evenly, not let
+    through in bursts, so the answers do not queue at the server.
 
     Each caller reserves its start time under the lock and sleeps outside it, so
     waiting threads queue in order without holding the lock. A start that comes later
@@ -52,26 +70,40 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.window = headroom
-        self.interval = headroom / per_second
+        self.interval = (1.0 + ANSWERED_MARGIN) / per_second
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        # The last starts, each [reserved or actual time]: a late one is moved.
-        self._starts: deque[list[float]] = deque(maxlen=max(1, int(per_second)))
+        self._tickets: deque[Ticket] = deque(maxlen=max(1, int(per_second)))
 
-    def acquire(self) -> None:
+    def acquire(self) -> Ticket:
+        """Wait for this request's turn; hand the ticket to :meth:`answered` later."""
         with self._lock:
             now = start = self._clock()
-            if self._starts:
-                start = max(start, self._starts[-1][0] + self.interval)
-            if len(self._starts) == self._starts.maxlen:
-                start = max(start, self._starts[0][0] + self.window)
-            slot = [start]
-            self._starts.append(slot)
+            if self._tickets:
+                start = max(start, self._tickets[-1].started + self.interval)
+            if len(self._tickets) == self._tickets.maxlen:
+                start = max(start, self._clear_of(self._tickets[0]))
+            ticket = Ticket(start)
+            self._tickets.append(ticket)
         if start > now:
             self._sleep(start - now)
         with self._lock:
-            slot[0] = max(slot[0], self._clock())
+            ticket.started = max(ticket.started, self._clock())
+        return ticket
+
+    def answered(self, ticket: Ticket) -> None:
+        """The request's answer (or its failure) has begun to arrive; the first call counts."""
+        with self._lock:
+            if ticket.answered is None:
+                ticket.answered = self._clock()
+
+    def _clear_of(self, earlier: Ticket) -> float:
+        """When a start can no longer share a second's window with ``earlier``."""
+        by_start = earlier.started + self.window
+        if earlier.answered is None:
+            return by_start
+        return min(by_start, earlier.answered + 1.0 + ANSWERED_MARGIN)
 
 
 # NCBI counts requests with a key against the key and the rest against the

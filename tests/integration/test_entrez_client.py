@@ -26,9 +26,11 @@ from evidence.errors import HarvestError, HistorySessionLost
 from evidence.pubmed.entrez import EntrezClient
 from evidence.pubmed.entrez_answers import SearchResult
 from evidence.pubmed.rate_limit import (
+    ANSWERED_MARGIN,
     HEADROOM_WITH_KEY,
     HEADROOM_WITHOUT_KEY,
     RateLimiter,
+    Ticket,
     shared_limiter,
 )
 from tests.standin.eutils import (
@@ -583,7 +585,7 @@ def test_the_limiter_lets_no_window_hold_more_than_the_rate() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    window, gap = HEADROOM_WITHOUT_KEY, HEADROOM_WITHOUT_KEY / 3
+    window, gap = HEADROOM_WITHOUT_KEY, (1 + ANSWERED_MARGIN) / 3
     expected = [k // 3 * window + k % 3 * gap for k in range(1, 12)]
     assert sorted(waits) == pytest.approx(expected)
 
@@ -601,9 +603,76 @@ def test_eleven_requests_span_a_window() -> None:
     for _ in range(11):
         limiter.acquire()
         starts.append(clock[0])
-    gap = HEADROOM_WITH_KEY / 10
+    gap = (1 + ANSWERED_MARGIN) / 10
     assert starts[:10] == pytest.approx([k * gap for k in range(10)])
     assert starts[10] == pytest.approx(HEADROOM_WITH_KEY)
+
+
+@pytest.mark.parametrize("answer_after", [0.005, 0.04, 0.2])
+def test_a_request_answered_soon_clears_its_window_a_second_after_its_answer(
+    answer_after: float,
+) -> None:
+    """A request has arrived by the time its answer begins, so a second after that no
+    window holds both it and a new start; an answer later than the starts rule allows
+    for leaves that rule in force, never a later start."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(10.0, headroom=HEADROOM_WITH_KEY, clock=lambda: clock[0], sleep=sleep)
+    tickets = [limiter.acquire()]
+    while len(tickets) < 11:
+        if tickets[0].answered is None and clock[0] + limiter.interval > answer_after:
+            clock[0] = answer_after  # the first answer begins before the next start
+            limiter.answered(tickets[0])
+        tickets.append(limiter.acquire())
+    starts = [t.started for t in tickets]
+    assert tickets[0].answered == pytest.approx(answer_after)
+    by_answer = answer_after + 1 + ANSWERED_MARGIN
+    assert starts[10] == pytest.approx(min(by_answer, HEADROOM_WITH_KEY))
+
+
+def test_an_unanswered_request_keeps_the_starts_rule() -> None:
+    """A request that failed before any answer may still wait in the server's queue:
+    its window counts from its start, with the full headroom."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(10.0, headroom=HEADROOM_WITH_KEY, clock=lambda: clock[0], sleep=sleep)
+    tickets = [limiter.acquire() for _ in range(11)]
+    assert all(t.answered is None for t in tickets)
+    assert tickets[10].started == pytest.approx(HEADROOM_WITH_KEY)
+
+
+class RecordingLimiter(RateLimiter):
+    """The real limiter, keeping every ticket it hands out."""
+
+    def __init__(self) -> None:
+        super().__init__(10.0, headroom=HEADROOM_WITH_KEY)
+        self.tickets: list[Ticket] = []
+
+    def acquire(self) -> Ticket:
+        ticket = super().acquire()
+        self.tickets.append(ticket)
+        return ticket
+
+
+def test_the_client_counts_answers_and_refusals_but_not_silence(eutils: EutilsStandIn) -> None:
+    """Through the real client and the stand-in: a 200, a 503 and an answer cut short
+    all began, so the request had arrived; a request given up on before any answer may
+    still be waiting at the server, and keeps the starts rule."""
+    limiter = RecordingLimiter()
+    client = EntrezClient(limiter=limiter, sleep=lambda s: None, max_attempts=2, timeout=0.3)
+    client.esearch("humans", retmax=1)
+    for fault in (Fault.http_status(503), Fault.dropped(), Fault.slow(1.0)):
+        eutils.inject(fault, times=1)
+        client.esearch("humans", retmax=1)
+    tickets = limiter.tickets
+    assert [t.answered is not None for t in tickets] == [True, True, True, True, True, False, True]
+    assert all(t.answered >= t.started for t in tickets if t.answered is not None)
 
 
 def test_a_late_start_does_not_crowd_the_ones_after_it() -> None:
