@@ -17,10 +17,10 @@ RATE_WITH_KEY = 10.0
 # NCBI counts requests on arrival, per second, so no second may see more than ``rate``
 # of them arrive. When that is judged from the starts alone, ``headroom`` seconds is
 # the window, and the time beyond a second is room for the requests' unknown travel.
-# Without a key this is Biopython's 0.37 s a request (it found 1/3 s too tight in
-# practice). With a key, eleven requests can arrive within one second only if the
-# network shifts them by over 50 ms in all; 20 ms was not enough against the stand-in
-# on a busy 2-core machine.
+# Without a key, three in 1.11 s is Biopython's 0.37 s a request (it found 1/3 s too
+# tight in practice, judging from starts alone). With a key, eleven requests can
+# arrive within one second only if the network shifts them by over 50 ms in all; 20 ms
+# was not enough against the stand-in on a busy 2-core machine.
 HEADROOM_WITHOUT_KEY = 1.11
 HEADROOM_WITH_KEY = 1.05
 # A request whose answer has begun has arrived: a second and this much after that, no
@@ -93,7 +93,9 @@ class RateLimiter:
         return ticket
 
     def answered(self, ticket: Ticket) -> None:
-        """The request's answer (or its failure) has begun to arrive; the first call counts."""
+        """The request's answer (a refusal too) has begun to arrive; the first call counts.
+
+        Not for a request given up on before any answer: it may still be on its way."""
         with self._lock:
             if ticket.answered is None:
                 ticket.answered = self._clock()
