@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evidence import parser_process
+from evidence import parser_process, wal_checkpoints
 from evidence.cli import citations as citations_cli
 from evidence.config import load_settings
 from evidence.models.base import utcnow
@@ -366,3 +366,29 @@ def test_citation_rows_written_through_the_driver_are_stored_as_sqlalchemy_would
     runtime.close()
     for row in rows:
         assert stored[f"9{row['pmid']}"] == stored[row["pmid"]]
+
+
+def test_an_import_waits_for_checkpoints_that_restart_the_log(
+    tmp_path: Path, _sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's transaction reads (the dedup lookups) before it writes; a restarting
+    checkpoint between them holds the write lock, which the import must wait for rather
+    than fail with "database is locked"."""
+    files = []
+    for copy in range(10):
+        for source in (PUBMED1, CURRENT):
+            files.append(tmp_path / f"{copy}-{source.name}")
+            shutil.copyfile(source, files[-1])
+
+    def import_all(name: str) -> dict[str, int]:
+        database = tmp_path / f"{name}.db"
+        shutil.copyfile(_sqlite_template, database)
+        url = f"sqlite:///{database}"
+        result = run(url, "import", "pubmed-xml", *map(str, files))
+        assert result.exit_code == 0, result.output
+        return row_counts(url)
+
+    clean = import_all("clean")
+    monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)  # every checkpoint restarts
+    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 0.001)
+    assert import_all("restarted") == clean
