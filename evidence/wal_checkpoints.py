@@ -19,7 +19,7 @@ second hardly ever leaves time for: the file would grow by about 100 MB a second
 harvest, and the longer the log the slower each read of a page. So once the file is
 past ``RESTART_BYTES`` the thread follows its passive checkpoint with a restarting one.
 That one holds the write lock, but only while it copies what was committed since the
-passive one (tens of milliseconds); if it cannot get the lock within
+passive one (0.05-0.4 s in a harvest of 50,000 records); if it cannot get the lock within
 ``RESTART_WAIT_MS`` it gives up and tries again at the next interval, so that the
 pages to copy under the lock never pile up.
 """

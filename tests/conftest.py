@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from evidence import wal_checkpoints
 from evidence.db import make_engine, make_session_factory
 from evidence.models import Base
 from evidence.schema_migrations import upgrade
@@ -140,6 +141,18 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture
+def restart_every_checkpoint(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Call it to have the checkpoint thread of the jobs after it restart the log at
+    each pass, ``interval`` seconds apart: the write lock taken as often as can be."""
+
+    def restart(interval: float) -> None:
+        monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)
+        monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", interval)
+
+    return restart
 
 
 @pytest.fixture(autouse=True)

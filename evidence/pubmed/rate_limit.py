@@ -51,8 +51,8 @@ class RateLimiter:
     enough, whatever the request's travel; till then, or if the answer comes later
     still, ``headroom`` seconds from its start. Against the stand-in an answer begins a
     few milliseconds after its request, so a harvest keeps nearly the full rate; with
-    NCBI's second or so the starts rule, as before. Starts are spaced evenly, not let
-    through in bursts, so the answers do not queue at the server.
+    NCBI's second or so the starts rule, as before. Starts are spaced, never let through
+    in bursts, so the requests do not queue at the server.
 
     Each caller reserves its start time under the lock and sleeps outside it, so
     waiting threads queue in order without holding the lock. A start that comes later
@@ -69,7 +69,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.window = headroom
+        self.headroom = headroom
         self.interval = (1.0 + ANSWERED_MARGIN) / per_second
         self._clock = clock
         self._sleep = sleep
@@ -102,7 +102,7 @@ class RateLimiter:
 
     def _clear_of(self, earlier: Ticket) -> float:
         """When a start can no longer share a second's window with ``earlier``."""
-        by_start = earlier.started + self.window
+        by_start = earlier.started + self.headroom
         if earlier.answered is None:
             return by_start
         return min(by_start, earlier.answered + 1.0 + ANSWERED_MARGIN)

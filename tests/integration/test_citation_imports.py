@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evidence import parser_process, wal_checkpoints
+from evidence import parser_process
 from evidence.cli import citations as citations_cli
 from evidence.config import load_settings
 from evidence.models.base import utcnow
@@ -369,7 +369,7 @@ def test_citation_rows_written_through_the_driver_are_stored_as_sqlalchemy_would
 
 
 def test_an_import_waits_for_checkpoints_that_restart_the_log(
-    tmp_path: Path, _sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, _sqlite_template: Path, restart_every_checkpoint: Callable[[float], None]
 ) -> None:
     """Each file's transaction reads (the dedup lookups) before it writes; a restarting
     checkpoint between them holds the write lock, which the import must wait for rather
@@ -389,6 +389,5 @@ def test_an_import_waits_for_checkpoints_that_restart_the_log(
         return row_counts(url)
 
     clean = import_all("clean")
-    monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)  # every checkpoint restarts
-    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 0.001)
+    restart_every_checkpoint(0.001)
     assert import_all("restarted") == clean

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from evidence import answer_parser, wal_checkpoints
+from evidence import answer_parser
 from evidence.config import load_settings
 from evidence.db import make_engine
 from evidence.errors import HarvestError, ParseError
@@ -210,13 +210,15 @@ def test_answers_parsed_in_a_parser_process_survive_faults_alike(
 
 
 def test_a_harvest_waits_for_checkpoints_that_restart_the_log(
-    tmp_path: Path, _sqlite_template: Path, eutils: EutilsStandIn, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    _sqlite_template: Path,
+    eutils: EutilsStandIn,
+    restart_every_checkpoint: Callable[[float], None],
 ) -> None:
     """A restarting checkpoint holds the write lock; each of the run's transactions,
     which read before they write, must wait for it rather than fail the harvest."""
     clean = _harvest_into_copy(tmp_path, _sqlite_template, "clean", batch_size=5)
-    monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)  # every checkpoint restarts
-    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 0.001)
+    restart_every_checkpoint(0.001)
     restarted = _harvest_into_copy(tmp_path, _sqlite_template, "restarted", batch_size=5)
     assert _state(clean) == _state(restarted)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -105,13 +105,12 @@ def test_other_databases_are_left_as_they_are() -> None:
 
 
 def test_a_job_that_reads_before_it_writes_waits_for_a_restarting_checkpoint(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, restart_every_checkpoint: Callable[[float], None]
 ) -> None:
     # A restart holds the write lock while it waits for readers. A transaction that has
     # read cannot wait for the lock (SQLite refuses it at once: "database is locked");
     # one begun with BEGIN_IMMEDIATE takes the lock first, waiting for it if need be.
-    monkeypatch.setattr(wal_checkpoints, "RESTART_BYTES", 0)  # every checkpoint restarts
-    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 0.005)
+    restart_every_checkpoint(0.005)
     deadline = time.monotonic() + 2.0
     stores = 0
     with checkpoints_aside(engine), engine.connect() as plain:
